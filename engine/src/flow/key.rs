@@ -1,0 +1,316 @@
+//! Flow keys: which packets belong to one bidirectional conversation.
+//!
+//! A key is built from a packet in the packet's own direction
+//! ([`FlowKey::from_decoded`]) and then put in canonical order
+//! ([`FlowKey::canonical`]), so that both directions of a conversation give
+//! the same key. The address family and the key kind are part of equality:
+//! an IPv6 flow never equals an IPv4 flow, whatever the address bytes.
+
+use std::cmp::Ordering;
+use std::net::IpAddr;
+
+use crate::decode::{Decoded, Network, Transport};
+
+/// ICMP types that argus pairs with their request type: echo reply (0),
+/// timestamp reply (14), information reply (16) and mask reply (18).
+const ICMP_REPLY_TO_REQUEST: [(u8, u8); 4] = [(0, 8), (14, 13), (16, 15), (18, 17)];
+/// ICMPv6 echo reply (129) pairs with echo request (128).
+const ICMPV6_ECHO_REQUEST: u8 = 128;
+const ICMPV6_ECHO_REPLY: u8 = 129;
+
+/// The identity of a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FlowKey {
+    /// An IP flow keyed by protocol and ports (0 for protocols without
+    /// ports). Covers TCP, UDP and every IP protocol other than ICMP.
+    Ip {
+        /// Source address.
+        src: IpAddr,
+        /// Destination address.
+        dst: IpAddr,
+        /// IP protocol number (IPv6: the transport next-header value).
+        protocol: u8,
+        /// Source port.
+        src_port: u16,
+        /// Destination port.
+        dst_port: u16,
+    },
+    /// An ICMP or ICMPv6 flow. Query messages (echo and the like) are keyed
+    /// by identifier and sequence number, so each ping is its own flow as in
+    /// argus; replies are keyed with their request's type.
+    Icmp {
+        /// Source address.
+        src: IpAddr,
+        /// Destination address.
+        dst: IpAddr,
+        /// Message type (the request type for replies).
+        icmp_type: u8,
+        /// Message code.
+        code: u8,
+        /// Query identifier, else 0.
+        id: u16,
+        /// Query sequence number, else 0.
+        seq: u16,
+    },
+    /// An ARP conversation between two IPv4 addresses.
+    Arp {
+        /// Protocol address of the side that asked.
+        sender_ip: [u8; 4],
+        /// Protocol address asked for.
+        target_ip: [u8; 4],
+    },
+    /// A non-IP layer-2 flow keyed by MAC addresses and EtherType.
+    Layer2 {
+        /// Source MAC address.
+        src_mac: [u8; 6],
+        /// Destination MAC address.
+        dst_mac: [u8; 6],
+        /// EtherType, 0 for 802.3 frames with a length field.
+        ethertype: u16,
+        /// 802.2 source service access point, else 0.
+        ssap: u8,
+        /// 802.2 destination service access point, else 0.
+        dsap: u8,
+    },
+}
+
+/// Whether a packet travels in the canonical key's direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyDirection {
+    /// The packet's source is the canonical key's source.
+    Forward,
+    /// The packet's source is the canonical key's destination.
+    Reverse,
+}
+
+impl KeyDirection {
+    /// The other direction.
+    pub fn flipped(self) -> KeyDirection {
+        match self {
+            KeyDirection::Forward => KeyDirection::Reverse,
+            KeyDirection::Reverse => KeyDirection::Forward,
+        }
+    }
+}
+
+impl FlowKey {
+    /// Builds the key of a decoded packet in the packet's own direction, or
+    /// `None` when the packet has no flow identity (nothing decoded, or a
+    /// non-first fragment, which the fragment table attributes instead).
+    pub fn from_decoded(decoded: &Decoded) -> Option<FlowKey> {
+        match decoded.network {
+            Network::Ipv4(ip) | Network::Ipv6(ip) => {
+                if ip.fragment.is_some_and(|fragment| fragment.offset_bytes != 0) {
+                    return None;
+                }
+                Some(Self::from_ip(ip.src, ip.dst, ip.protocol, &decoded.transport))
+            }
+            Network::Arp(arp) => Some(FlowKey::Arp {
+                sender_ip: arp.sender_ip,
+                target_ip: arp.target_ip,
+            }),
+            Network::None => {
+                let link = &decoded.link;
+                let (src_mac, dst_mac) = (link.src_mac?, link.dst_mac?);
+                let (dsap, ssap) = link.llc_saps.unwrap_or((0, 0));
+                Some(FlowKey::Layer2 { src_mac, dst_mac, ethertype: link.ethertype, ssap, dsap })
+            }
+        }
+    }
+
+    /// Builds an IP key from addresses, protocol and transport facts.
+    pub fn from_ip(src: IpAddr, dst: IpAddr, protocol: u8, transport: &Transport) -> FlowKey {
+        match *transport {
+            Transport::Tcp(tcp) => FlowKey::Ip {
+                src,
+                dst,
+                protocol,
+                src_port: tcp.src_port,
+                dst_port: tcp.dst_port,
+            },
+            Transport::Udp(udp) => FlowKey::Ip {
+                src,
+                dst,
+                protocol,
+                src_port: udp.src_port,
+                dst_port: udp.dst_port,
+            },
+            Transport::Icmp(icmp) => {
+                let request_type = ICMP_REPLY_TO_REQUEST
+                    .iter()
+                    .find(|(reply, _)| *reply == icmp.icmp_type)
+                    .map(|(_, request)| *request);
+                let is_query = request_type.is_some()
+                    || ICMP_REPLY_TO_REQUEST.iter().any(|(_, request)| *request == icmp.icmp_type);
+                Self::icmp_key(src, dst, request_type.unwrap_or(icmp.icmp_type), is_query, icmp)
+            }
+            Transport::Icmpv6(icmp) => {
+                let is_echo = icmp.icmp_type == ICMPV6_ECHO_REQUEST || icmp.icmp_type == ICMPV6_ECHO_REPLY;
+                let icmp_type = if is_echo { ICMPV6_ECHO_REQUEST } else { icmp.icmp_type };
+                Self::icmp_key(src, dst, icmp_type, is_echo, icmp)
+            }
+            Transport::None => FlowKey::Ip { src, dst, protocol, src_port: 0, dst_port: 0 },
+        }
+    }
+
+    fn icmp_key(
+        src: IpAddr,
+        dst: IpAddr,
+        icmp_type: u8,
+        is_query: bool,
+        icmp: crate::decode::IcmpInfo,
+    ) -> FlowKey {
+        if is_query {
+            FlowKey::Icmp { src, dst, icmp_type, code: 0, id: icmp.id, seq: icmp.seq }
+        } else {
+            FlowKey::Icmp { src, dst, icmp_type, code: icmp.code, id: 0, seq: 0 }
+        }
+    }
+
+    /// Returns the key with source and destination swapped.
+    pub fn reversed(&self) -> FlowKey {
+        match *self {
+            FlowKey::Ip { src, dst, protocol, src_port, dst_port } => FlowKey::Ip {
+                src: dst,
+                dst: src,
+                protocol,
+                src_port: dst_port,
+                dst_port: src_port,
+            },
+            FlowKey::Icmp { src, dst, icmp_type, code, id, seq } => {
+                FlowKey::Icmp { src: dst, dst: src, icmp_type, code, id, seq }
+            }
+            FlowKey::Arp { sender_ip, target_ip } => {
+                FlowKey::Arp { sender_ip: target_ip, target_ip: sender_ip }
+            }
+            FlowKey::Layer2 { src_mac, dst_mac, ethertype, ssap, dsap } => FlowKey::Layer2 {
+                src_mac: dst_mac,
+                dst_mac: src_mac,
+                ethertype,
+                ssap: dsap,
+                dsap: ssap,
+            },
+        }
+    }
+
+    /// Puts the key in canonical order (the smaller endpoint first) and says
+    /// whether the packet it came from travels in that order.
+    pub fn canonical(&self) -> (FlowKey, KeyDirection) {
+        let order = match self {
+            FlowKey::Ip { src, dst, src_port, dst_port, .. } => (src, src_port).cmp(&(dst, dst_port)),
+            FlowKey::Icmp { src, dst, .. } => src.cmp(dst),
+            FlowKey::Arp { sender_ip, target_ip } => sender_ip.cmp(target_ip),
+            FlowKey::Layer2 { src_mac, dst_mac, ssap, dsap, .. } => (src_mac, ssap).cmp(&(dst_mac, dsap)),
+        };
+        if order == Ordering::Greater {
+            (self.reversed(), KeyDirection::Reverse)
+        } else {
+            (*self, KeyDirection::Forward)
+        }
+    }
+
+    /// Returns the key seen from `direction`: itself for forward, swapped
+    /// for reverse.
+    pub fn oriented(&self, direction: KeyDirection) -> FlowKey {
+        match direction {
+            KeyDirection::Forward => *self,
+            KeyDirection::Reverse => self.reversed(),
+        }
+    }
+
+    /// The IP protocol number of an IP or ICMP key.
+    pub fn ip_protocol(&self) -> Option<u8> {
+        match *self {
+            FlowKey::Ip { protocol, .. } => Some(protocol),
+            FlowKey::Icmp { src: IpAddr::V4(_), .. } => Some(1),
+            FlowKey::Icmp { src: IpAddr::V6(_), .. } => Some(58),
+            FlowKey::Arp { .. } | FlowKey::Layer2 { .. } => None,
+        }
+    }
+
+    /// A 64-bit hash that is the same for both directions of a flow, for
+    /// spreading flows over workers and over shard buckets.
+    pub fn symmetric_hash(&self) -> u64 {
+        let (canonical, _) = self.canonical();
+        let mut hasher = FxHasher64::default();
+        std::hash::Hash::hash(&canonical, &mut hasher);
+        std::hash::Hasher::finish(&hasher)
+    }
+}
+
+/// A small multiplicative hasher for flow keys: keys are short, fixed-size
+/// and not attacker-chosen in a way that matters for a bounded table with
+/// eviction, so SipHash's cost buys nothing here.
+#[derive(Default)]
+pub struct FxHasher64 {
+    hash: u64,
+}
+
+/// The multiplier of the Fx hash used by rustc (a large odd constant).
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl std::hash::Hasher for FxHasher64 {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_u16(&mut self, value: u16) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ value).wrapping_mul(FX_SEED);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // Fold the high bits down so that bucket indices taken from the low
+        // bits see the whole hash.
+        self.hash ^ (self.hash >> 32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn tcp_key(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> FlowKey {
+        FlowKey::Ip { src, dst, protocol: 6, src_port, dst_port }
+    }
+
+    #[test]
+    fn canonical_same_for_both_directions() {
+        let a = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+        let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+        let (forward, forward_dir) = tcp_key(a, b, 40000, 80).canonical();
+        let (reverse, reverse_dir) = tcp_key(b, a, 80, 40000).canonical();
+        assert_eq!(forward, reverse);
+        assert_ne!(forward_dir, reverse_dir);
+        assert_eq!(tcp_key(a, b, 40000, 80).symmetric_hash(), tcp_key(b, a, 80, 40000).symmetric_hash());
+    }
+
+    #[test]
+    fn ipv6_never_equals_padded_ipv4() {
+        let v4 = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let v6 = IpAddr::V6(Ipv6Addr::from([192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+        let v4_peer = IpAddr::V4(Ipv4Addr::new(0, 0, 0, 0));
+        let v6_peer = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+        assert_ne!(tcp_key(v4, v4_peer, 1, 2).canonical().0, tcp_key(v6, v6_peer, 1, 2).canonical().0);
+    }
+}

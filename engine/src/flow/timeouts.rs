@@ -1,0 +1,56 @@
+//! Idle timeouts and the status interval.
+
+use crate::flow::key::FlowKey;
+
+/// Nanoseconds in one second.
+pub const NS_PER_SEC: u64 = 1_000_000_000;
+
+/// When flows are reported and expired, all in nanoseconds of packet time.
+///
+/// The defaults follow argus's recommended configuration (the
+/// `ARGUS_FLOW_STATUS_INTERVAL` of the `argus.conf` shipped with argus
+/// 3.0.8, and its per-protocol idle timers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// A flow open longer than this is reported once per interval.
+    pub status_interval_ns: u64,
+    /// Idle timeout of TCP flows.
+    pub tcp_idle_ns: u64,
+    /// Idle timeout of UDP and every IP protocol other than TCP and ICMP.
+    pub ip_idle_ns: u64,
+    /// Idle timeout of ICMP and ICMPv6 flows.
+    pub icmp_idle_ns: u64,
+    /// How long an unfinished IP datagram's fragments are kept.
+    pub fragment_idle_ns: u64,
+    /// Idle timeout of ARP flows.
+    pub arp_idle_ns: u64,
+    /// Idle timeout of non-IP layer-2 flows.
+    pub other_idle_ns: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            status_interval_ns: 5 * NS_PER_SEC,
+            tcp_idle_ns: 60 * NS_PER_SEC,
+            ip_idle_ns: 30 * NS_PER_SEC,
+            icmp_idle_ns: 5 * NS_PER_SEC,
+            fragment_idle_ns: 5 * NS_PER_SEC,
+            arp_idle_ns: 5 * NS_PER_SEC,
+            other_idle_ns: 30 * NS_PER_SEC,
+        }
+    }
+}
+
+impl Timeouts {
+    /// The idle timeout that applies to a flow with this key.
+    pub fn idle_ns(&self, key: &FlowKey) -> u64 {
+        match key {
+            FlowKey::Ip { protocol: 6, .. } => self.tcp_idle_ns,
+            FlowKey::Ip { .. } => self.ip_idle_ns,
+            FlowKey::Icmp { .. } => self.icmp_idle_ns,
+            FlowKey::Arp { .. } => self.arp_idle_ns,
+            FlowKey::Layer2 { .. } => self.other_idle_ns,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The packet model: one captured packet as a borrowed view.
+
+/// Link-layer header type of a captured packet, numbered as the `LINKTYPE_`
+/// values of the pcap and pcapng formats (<https://www.tcpdump.org/linktypes.html>).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LinkType(pub u16);
+
+impl LinkType {
+    /// BSD loopback: a 4-byte address family in the writer's byte order.
+    pub const NULL: LinkType = LinkType(0);
+    /// Ethernet II and 802.3 frames.
+    pub const ETHERNET: LinkType = LinkType(1);
+    /// Raw IPv4 or IPv6, the version read from the first nibble.
+    pub const RAW: LinkType = LinkType(101);
+    /// OpenBSD loopback: a 4-byte address family in network byte order.
+    pub const LOOP: LinkType = LinkType(108);
+    /// Linux cooked capture, version 1 (16-byte header).
+    pub const LINUX_SLL: LinkType = LinkType(113);
+    /// Raw IPv4 only.
+    pub const IPV4: LinkType = LinkType(228);
+    /// Raw IPv6 only.
+    pub const IPV6: LinkType = LinkType(229);
+    /// Linux cooked capture, version 2 (20-byte header).
+    pub const LINUX_SLL2: LinkType = LinkType(276);
+
+    /// Maps the old per-OS raw-IP numbers some writers still use (12 and 14)
+    /// to [`LinkType::RAW`], as libpcap does when it opens a file.
+    pub fn normalized(self) -> LinkType {
+        match self.0 {
+            12 | 14 => LinkType::RAW,
+            _ => self,
+        }
+    }
+}
+
+/// One captured packet, borrowed from the driver's buffer.
+///
+/// A view is valid until the driver's next `next_batch` call, which releases
+/// the memory behind it (a file mapping, a ring block, a DPDK mbuf, a verbs
+/// receive buffer).
+#[derive(Clone, Copy, Debug)]
+pub struct PacketView<'a> {
+    /// Capture time in nanoseconds since the Unix epoch.
+    pub timestamp_ns: u64,
+    /// Length of the packet on the wire, which is more than `data.len()` when
+    /// the capture was cut short by a snapshot length.
+    pub wire_len_bytes: u32,
+    /// The captured bytes, starting with the link-layer header.
+    pub data: &'a [u8],
+    /// How to read the first header of `data`.
+    pub link_type: LinkType,
+    /// Ingress port: the pcapng interface id, the NIC port or queue.
+    pub port: u16,
+}
+
+impl<'a> PacketView<'a> {
+    /// An empty view, used to fill fixed-size batch arrays.
+    pub const EMPTY: PacketView<'static> = PacketView {
+        timestamp_ns: 0,
+        wire_len_bytes: 0,
+        data: &[],
+        link_type: LinkType::ETHERNET,
+        port: 0,
+    };
+
+    /// Returns true when fewer bytes were captured than were on the wire.
+    pub fn is_truncated(&self) -> bool {
+        (self.data.len() as u64) < u64::from(self.wire_len_bytes)
+    }
+}

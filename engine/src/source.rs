@@ -1,0 +1,112 @@
+//! The one driver trait: every capture driver hands packets to the engine
+//! through [`PacketSource`].
+
+use crate::packet::PacketView;
+
+/// Largest number of packets a driver hands over in one batch. Drivers fill
+/// a fixed array of this size on the stack, so a batch costs no allocation.
+pub const MAX_BATCH_PACKETS: usize = 64;
+
+/// What one `next_batch` call produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchStatus {
+    /// This many packets were handed to the closure (at least one).
+    Packets(usize),
+    /// Nothing is available now; a live driver may have more later. The
+    /// worker advances flow time from the clock and polls again.
+    Idle,
+    /// The input is exhausted and no packet will ever follow.
+    End,
+}
+
+/// Packet counters of one driver queue, since it was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SourceCounters {
+    /// Packets handed to the engine.
+    pub received_pkts: u64,
+    /// Packets the driver itself discarded (a full ring, no buffer).
+    pub driver_dropped_pkts: u64,
+    /// Packets the kernel reports as dropped (socket buffer or ring full).
+    pub kernel_dropped_pkts: u64,
+    /// Packets the NIC reports as missed or errored.
+    pub nic_dropped_pkts: u64,
+    /// Packets whose captured length is less than their wire length.
+    pub truncated_pkts: u64,
+}
+
+impl SourceCounters {
+    /// Packets lost before the engine saw them, whoever dropped them.
+    pub fn dropped_pkts(&self) -> u64 {
+        self.driver_dropped_pkts + self.kernel_dropped_pkts + self.nic_dropped_pkts
+    }
+
+    /// Adds another queue's counters to these.
+    pub fn add(&mut self, other: &SourceCounters) {
+        self.received_pkts += other.received_pkts;
+        self.driver_dropped_pkts += other.driver_dropped_pkts;
+        self.kernel_dropped_pkts += other.kernel_dropped_pkts;
+        self.nic_dropped_pkts += other.nic_dropped_pkts;
+        self.truncated_pkts += other.truncated_pkts;
+    }
+}
+
+/// Why a driver could not deliver packets.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The input is damaged; every packet before `offset_bytes` was delivered.
+    #[error("{input}: {reason} at byte offset {offset_bytes} (packet {packet_number}); the packets before it were read, {hint}")]
+    Corrupt {
+        /// The file, pipe or device name.
+        input: String,
+        /// Where the damage starts, counted from the start of the input.
+        offset_bytes: u64,
+        /// The 1-based number of the packet that could not be read.
+        packet_number: u64,
+        /// What is wrong, in a few words.
+        reason: String,
+        /// What the user can do about it.
+        hint: &'static str,
+    },
+    /// The input is well formed but uses something nauditd does not read.
+    #[error("{input}: {what}")]
+    Unsupported {
+        /// The file, pipe or device name.
+        input: String,
+        /// What is not supported and what to do instead.
+        what: String,
+    },
+    /// The operating system failed a read, open or device call.
+    #[error("{input}: {context}: {source}")]
+    Io {
+        /// The file, pipe or device name.
+        input: String,
+        /// The operation that failed.
+        context: &'static str,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A driver queue that hands captured packets to one worker in batches.
+///
+/// The worker loop is generic over the source type, so this call is
+/// monomorphised and the per-packet path has no dynamic dispatch.
+pub trait PacketSource {
+    /// Receives up to [`MAX_BATCH_PACKETS`] packets and passes them to
+    /// `process` as one batch.
+    ///
+    /// The views are valid only inside `process`; the driver may reuse or
+    /// release their memory as soon as it returns. `process` is called only
+    /// when the status is [`BatchStatus::Packets`].
+    fn next_batch<F>(&mut self, process: F) -> Result<BatchStatus, SourceError>
+    where
+        F: FnOnce(&[PacketView<'_>]);
+
+    /// Counters of this queue since it was opened.
+    fn counters(&self) -> SourceCounters;
+
+    /// The input's name for messages: a file path, `-` for standard input,
+    /// an interface or a port.
+    fn name(&self) -> &str;
+}

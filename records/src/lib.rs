@@ -1,0 +1,1 @@
+//! Flow record encoders and sinks.
