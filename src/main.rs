@@ -1,1 +1,29 @@
-fn main() {}
+//! nauditd: reads packets and writes bidirectional flow records.
+
+mod cli;
+mod output;
+mod run;
+mod summary;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("NAUDITD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+
+    let cli = cli::Cli::parse();
+    match run::run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("nauditd: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -23,6 +23,18 @@ impl LinkType {
     /// Linux cooked capture, version 2 (20-byte header).
     pub const LINUX_SLL2: LinkType = LinkType(276);
 
+    /// Length of the header a capture tool adds in front of the packet,
+    /// which was never on the wire: the Linux cooked headers and the BSD
+    /// loopback address family. Byte counts leave it out, as argus does.
+    pub fn pseudo_header_bytes(self) -> u32 {
+        match self {
+            LinkType::LINUX_SLL => 16,
+            LinkType::LINUX_SLL2 => 20,
+            LinkType::NULL | LinkType::LOOP => 4,
+            _ => 0,
+        }
+    }
+
     /// Maps the old per-OS raw-IP numbers some writers still use (12 and 14)
     /// to [`LinkType::RAW`], as libpcap does when it opens a file.
     pub fn normalized(self) -> LinkType {

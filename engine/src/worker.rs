@@ -1,1 +1,84 @@
-//! (in progress)
+//! The per-core run loop: take a batch, decode and account every packet to
+//! its flow, emit what is due, repeat.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::decode::decode_packet;
+use crate::flow::{FlowShard, PacketFacts, RecordSink, ShardConfig};
+use crate::packet::PacketView;
+use crate::source::{BatchStatus, PacketSource, SourceError};
+use crate::stats::WorkerStats;
+
+/// One worker: a flow shard and its packet statistics.
+pub struct Worker {
+    shard: FlowShard,
+    stats: WorkerStats,
+}
+
+/// How a worker's run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The source reported the end of its input.
+    EndOfInput,
+    /// The stop flag was raised.
+    Stopped,
+}
+
+impl Worker {
+    /// Creates a worker with a shard of the given configuration.
+    pub fn new(config: ShardConfig) -> Worker {
+        Worker { shard: FlowShard::new(config), stats: WorkerStats::default() }
+    }
+
+    /// The worker's flow shard.
+    pub fn shard(&self) -> &FlowShard {
+        &self.shard
+    }
+
+    /// Packet statistics so far.
+    pub fn stats(&self) -> &WorkerStats {
+        &self.stats
+    }
+
+    /// Decodes one batch and accounts its packets, then emits the records
+    /// that packet time has made due.
+    pub fn process_batch(&mut self, batch: &[PacketView<'_>], sink: &mut impl RecordSink) {
+        for packet in batch {
+            let decoded = decode_packet(packet.link_type, packet.data);
+            self.stats.count(packet.wire_len_bytes, &decoded);
+            let facts = PacketFacts {
+                time_ns: packet.timestamp_ns,
+                bytes: packet.wire_len_bytes.saturating_sub(packet.link_type.pseudo_header_bytes()),
+                decoded: &decoded,
+            };
+            self.shard.process(&facts, sink);
+        }
+        let now_ns = self.shard.clock_ns();
+        self.shard.advance_time(now_ns, sink);
+    }
+
+    /// Runs until the source ends or `stop` is raised, then flushes every
+    /// flow to `sink`. A source error is returned after the flush, so the
+    /// records of everything read before it are not lost.
+    pub fn run<S: PacketSource, K: RecordSink>(
+        &mut self,
+        source: &mut S,
+        sink: &mut K,
+        stop: &AtomicBool,
+    ) -> Result<RunEnd, SourceError> {
+        let result = loop {
+            if stop.load(Ordering::Relaxed) {
+                break Ok(RunEnd::Stopped);
+            }
+            let status = source.next_batch(|batch| self.process_batch(batch, sink));
+            match status {
+                Ok(BatchStatus::Packets(_)) => {}
+                Ok(BatchStatus::Idle) => std::thread::yield_now(),
+                Ok(BatchStatus::End) => break Ok(RunEnd::EndOfInput),
+                Err(error) => break Err(error),
+            }
+        };
+        self.shard.flush(sink);
+        result
+    }
+}

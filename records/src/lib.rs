@@ -1,1 +1,16 @@
-//! Flow record encoders and sinks.
+//! Flow record encoders and sinks: Argus v3 binary, CSV, JSON lines and a
+//! readable text table.
+//!
+//! Encoders append to caller-owned buffers and never fail; sinks own the
+//! I/O and keep the first error, so a worker emitting records is never
+//! interrupted by a slow or broken output.
+
+pub mod argus;
+pub mod columns;
+pub mod csv;
+pub mod json;
+pub mod names;
+pub mod text;
+pub mod writer;
+
+pub use writer::{Format, RecordWriter};

@@ -10,11 +10,31 @@
 //! No function in this module panics or reads out of bounds on any input. A
 //! truncated or malformed header ends the walk: everything decoded before it
 //! is kept, and [`Decoded::stop`] names the layer and the reason.
+//!
+//! The protocol modules are public so that tools and later decoders (tunnels,
+//! say) can read headers the summary leaves out.
 
 use std::net::IpAddr;
 
 use crate::packet::PacketView;
 
+pub mod arp;
+mod bytes;
+pub mod ethernet;
+pub mod icmp;
+pub mod ipv4;
+pub mod ipv6;
+pub mod ipv6_ext;
+pub mod linux_sll;
+pub mod linux_sll2;
+pub mod llc;
+pub mod loopback;
+pub mod tcp;
+#[cfg(test)]
+mod test_frames;
+pub mod udp;
+pub mod vlan;
+mod quoted;
 mod walk;
 
 pub use walk::decode_packet;
@@ -134,11 +154,15 @@ pub struct LinkInfo {
     /// Number of VLAN tags seen (may exceed [`MAX_VLAN_TAGS`]).
     pub vlan_count: u8,
     /// The EtherType (or Linux cooked protocol) of the network layer, 0 for
-    /// 802.3 frames with a length field.
+    /// 802.3 frames with a length field. Raw IP and loopback captures get the
+    /// EtherType of their IP version.
     pub ethertype: u16,
     /// The 802.2 LLC destination and source service access points of an
     /// 802.3 frame.
     pub llc_saps: Option<(u8, u8)>,
+    /// The link-layer address type (`ARPHRD_*`) of a Linux cooked capture
+    /// (SLL and SLL2): 1 for Ethernet, 772 for loopback.
+    pub arphrd_type: Option<u16>,
 }
 
 /// A fragment of an IP datagram.
@@ -341,7 +365,43 @@ pub struct Decoded {
     /// the bytes after the 8-byte header; 0 when there is no transport layer.
     pub app_bytes: u32,
     /// Where and why decoding stopped early, if it did.
+    ///
+    /// A stop at a header's fixed part leaves that layer empty. A stop inside
+    /// IPv4 or TCP options, or in the IPv6 extension chain, keeps the layer's
+    /// fixed fields: `network` (or `transport` for TCP) is filled, and `stop`
+    /// records that the header was cut.
     pub stop: Option<DecodeStop>,
+    /// The packet an ICMP or ICMPv6 error message quotes, when the message
+    /// is an error and the quote is long enough to show the addresses.
+    pub icmp_quoted: Option<QuotedPacket>,
+    /// The DNS header of a UDP datagram to or from port 53.
+    pub dns: Option<DnsInfo>,
+}
+
+/// The start of the packet an ICMP error quotes (RFC 792 requires the IP
+/// header and 8 bytes after it, RFC 4443 section 2.4 as much as fits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuotedPacket {
+    /// Source address of the quoted packet.
+    pub src: IpAddr,
+    /// Destination address of the quoted packet.
+    pub dst: IpAddr,
+    /// Its transport protocol.
+    pub protocol: u8,
+    /// Its source port (TCP, UDP, SCTP, DCCP), else 0.
+    pub src_port: u16,
+    /// Its destination port, else 0.
+    pub dst_port: u16,
+}
+
+/// The two DNS header fields that tell transactions apart (RFC 1035
+/// section 4.1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DnsInfo {
+    /// Transaction identifier.
+    pub id: u16,
+    /// True for a response (the QR bit), false for a query.
+    pub is_response: bool,
 }
 
 impl Decoded {
@@ -354,11 +414,14 @@ impl Decoded {
             vlan_count: 0,
             ethertype: 0,
             llc_saps: None,
+            arphrd_type: None,
         },
         network: Network::None,
         transport: Transport::None,
         app_bytes: 0,
         stop: None,
+        icmp_quoted: None,
+        dns: None,
     };
 }
 

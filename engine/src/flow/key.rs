@@ -9,14 +9,25 @@
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-use crate::decode::{Decoded, Network, Transport};
+use crate::decode::{Decoded, IcmpInfo, Network, QuotedPacket, Transport};
 
 /// ICMP types that argus pairs with their request type: echo reply (0),
 /// timestamp reply (14), information reply (16) and mask reply (18).
 const ICMP_REPLY_TO_REQUEST: [(u8, u8); 4] = [(0, 8), (14, 13), (16, 15), (18, 17)];
-/// ICMPv6 echo reply (129) pairs with echo request (128).
+/// ICMPv6 types argus keys with the type they answer, so that both halves
+/// of an exchange form one flow: echo reply (129) with echo request (128),
+/// router advertisement (134) with solicitation (133), neighbor
+/// advertisement (136) with solicitation (135), and multicast listener
+/// report (131) and done (132) with query (130).
+const ICMPV6_ANSWER_TO_QUESTION: [(u8, u8); 5] = [(129, 128), (134, 133), (136, 135), (131, 130), (132, 130)];
 const ICMPV6_ECHO_REQUEST: u8 = 128;
-const ICMPV6_ECHO_REPLY: u8 = 129;
+/// ICMP destination unreachable, and its codes that name what was quoted.
+const ICMP_UNREACHABLE: u8 = 3;
+const ICMP_UNREACHABLE_NET: u8 = 0;
+const ICMP_UNREACHABLE_HOST: u8 = 1;
+const ICMP_UNREACHABLE_PROTOCOL: u8 = 2;
+const ICMP_UNREACHABLE_PORT: u8 = 3;
+const ICMP_REDIRECT: u8 = 5;
 
 /// The identity of a flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -103,7 +114,7 @@ impl FlowKey {
                 if ip.fragment.is_some_and(|fragment| fragment.offset_bytes != 0) {
                     return None;
                 }
-                Some(Self::from_ip(ip.src, ip.dst, ip.protocol, &decoded.transport))
+                Some(Self::from_ip(ip.src, ip.dst, ip.protocol, &decoded.transport, decoded.icmp_quoted.as_ref()))
             }
             Network::Arp(arp) => Some(FlowKey::Arp {
                 sender_ip: arp.sender_ip,
@@ -118,8 +129,15 @@ impl FlowKey {
         }
     }
 
-    /// Builds an IP key from addresses, protocol and transport facts.
-    pub fn from_ip(src: IpAddr, dst: IpAddr, protocol: u8, transport: &Transport) -> FlowKey {
+    /// Builds an IP key from addresses, protocol and transport facts, and
+    /// for ICMP errors the packet they quote.
+    pub fn from_ip(
+        src: IpAddr,
+        dst: IpAddr,
+        protocol: u8,
+        transport: &Transport,
+        quoted: Option<&QuotedPacket>,
+    ) -> FlowKey {
         match *transport {
             Transport::Tcp(tcp) => FlowKey::Ip {
                 src,
@@ -135,36 +153,45 @@ impl FlowKey {
                 src_port: udp.src_port,
                 dst_port: udp.dst_port,
             },
-            Transport::Icmp(icmp) => {
-                let request_type = ICMP_REPLY_TO_REQUEST
-                    .iter()
-                    .find(|(reply, _)| *reply == icmp.icmp_type)
-                    .map(|(_, request)| *request);
-                let is_query = request_type.is_some()
-                    || ICMP_REPLY_TO_REQUEST.iter().any(|(_, request)| *request == icmp.icmp_type);
-                Self::icmp_key(src, dst, request_type.unwrap_or(icmp.icmp_type), is_query, icmp)
-            }
+            Transport::Icmp(icmp) => Self::icmpv4_key(src, dst, icmp, quoted),
             Transport::Icmpv6(icmp) => {
-                let is_echo = icmp.icmp_type == ICMPV6_ECHO_REQUEST || icmp.icmp_type == ICMPV6_ECHO_REPLY;
-                let icmp_type = if is_echo { ICMPV6_ECHO_REQUEST } else { icmp.icmp_type };
-                Self::icmp_key(src, dst, icmp_type, is_echo, icmp)
+                let question = ICMPV6_ANSWER_TO_QUESTION
+                    .iter()
+                    .find(|(answer, _)| *answer == icmp.icmp_type)
+                    .map_or(icmp.icmp_type, |(_, question)| *question);
+                let (id, seq) = if question == ICMPV6_ECHO_REQUEST { (icmp.id, icmp.seq) } else { (0, 0) };
+                FlowKey::Icmp { src, dst, icmp_type: question, code: icmp.code, id, seq }
             }
             Transport::None => FlowKey::Ip { src, dst, protocol, src_port: 0, dst_port: 0 },
         }
     }
 
-    fn icmp_key(
-        src: IpAddr,
-        dst: IpAddr,
-        icmp_type: u8,
-        is_query: bool,
-        icmp: crate::decode::IcmpInfo,
-    ) -> FlowKey {
+    /// Keys an IPv4 ICMP message as argus does: query messages by type
+    /// (replies as their request), identifier and sequence number; a port
+    /// unreachable by the quoted destination port, a protocol unreachable by
+    /// the quoted protocol, and a net or host unreachable or a redirect by
+    /// the quoted destination address (its two halves in `id` and `seq`).
+    fn icmpv4_key(src: IpAddr, dst: IpAddr, icmp: IcmpInfo, quoted: Option<&QuotedPacket>) -> FlowKey {
+        let request = ICMP_REPLY_TO_REQUEST.iter().find(|(reply, _)| *reply == icmp.icmp_type).map(|(_, request)| *request);
+        let is_query = request.is_some() || ICMP_REPLY_TO_REQUEST.iter().any(|(_, request)| *request == icmp.icmp_type);
         if is_query {
-            FlowKey::Icmp { src, dst, icmp_type, code: 0, id: icmp.id, seq: icmp.seq }
-        } else {
-            FlowKey::Icmp { src, dst, icmp_type, code: icmp.code, id: 0, seq: 0 }
+            let icmp_type = request.unwrap_or(icmp.icmp_type);
+            return FlowKey::Icmp { src, dst, icmp_type, code: 0, id: icmp.id, seq: icmp.seq };
         }
+        let (id, seq) = match (icmp.icmp_type, icmp.code, quoted) {
+            (ICMP_UNREACHABLE, ICMP_UNREACHABLE_PORT, Some(quoted)) => (quoted.dst_port, 0),
+            (ICMP_UNREACHABLE, ICMP_UNREACHABLE_PROTOCOL, Some(quoted)) => (u16::from(quoted.protocol), 0),
+            (ICMP_UNREACHABLE, ICMP_UNREACHABLE_NET | ICMP_UNREACHABLE_HOST, Some(quoted))
+            | (ICMP_REDIRECT, _, Some(quoted)) => match quoted.dst {
+                IpAddr::V4(address) => {
+                    let octets = address.octets();
+                    (u16::from_be_bytes([octets[0], octets[1]]), u16::from_be_bytes([octets[2], octets[3]]))
+                }
+                IpAddr::V6(_) => (0, 0),
+            },
+            _ => (0, 0),
+        };
+        FlowKey::Icmp { src, dst, icmp_type: icmp.icmp_type, code: icmp.code, id, seq }
     }
 
     /// Returns the key with source and destination swapped.

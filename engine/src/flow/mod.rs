@@ -1,6 +1,7 @@
 //! Flows: canonical bidirectional keys, the per-worker flow shard, TCP state
 //! tracking, timers, and the record model the encoders consume.
 
+pub mod fragments;
 pub mod key;
 pub mod record;
 pub mod shard;
@@ -9,6 +10,8 @@ pub mod tcp;
 pub mod timeouts;
 
 pub use key::{FlowKey, KeyDirection};
-pub use record::{DirectionStats, FlowRecord, RecordCause, TcpSummary};
+pub use record::{DirectionStats, FlowRecord, IcmpError, RecordCause, TcpSummary};
+pub use shard::{FlowShard, RecordSink, ShardConfig, ShardCounters};
+pub use state::PacketFacts;
 
 pub use timeouts::Timeouts;

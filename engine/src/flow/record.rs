@@ -145,6 +145,27 @@ pub struct TcpSummary {
     pub dst: TcpDirection,
 }
 
+/// An ICMP or ICMPv6 error message that quoted a packet of a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpError {
+    /// ICMP type (3 unreachable, 5 redirect, 11 time exceeded, ...).
+    pub icmp_type: u8,
+    /// ICMP code.
+    pub code: u8,
+    /// True for ICMPv6.
+    pub is_icmpv6: bool,
+    /// The router or host that sent the error.
+    pub reporter: std::net::IpAddr,
+    /// The destination of the error message.
+    pub receiver: std::net::IpAddr,
+    /// Source address of the quoted packet.
+    pub quoted_src: std::net::IpAddr,
+    /// Destination address of the quoted packet.
+    pub quoted_dst: std::net::IpAddr,
+    /// Time of the error message, in nanoseconds since the epoch.
+    pub time_ns: u64,
+}
+
 /// One report of one flow.
 ///
 /// Source and destination follow the Argus convention: the source is the
@@ -170,6 +191,9 @@ pub struct FlowRecord {
     pub tcp: Option<TcpSummary>,
     /// For ARP flows: the hardware address of the side that answered.
     pub arp_reply_mac: Option<[u8; 6]>,
+    /// The last ICMP error that quoted a packet of this flow in the
+    /// record's interval.
+    pub icmp_error: Option<IcmpError>,
     /// Number of this record among its flow's reports, starting at 0.
     pub report_index: u32,
     /// Identifier of the worker that tracked the flow.

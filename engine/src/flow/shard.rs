@@ -1,1 +1,513 @@
-//! (in progress)
+//! The flow shard: every flow one worker owns, in a table of bounded size.
+//!
+//! Flow state lives in a slot array allocated once at start. A hash index
+//! maps canonical keys to slots, and each timeout class keeps its flows in
+//! a doubly linked list in order of last activity, so idle flows are found
+//! at the list heads and the least recently active flow is the one evicted
+//! when the shard is full. A FIFO of interval start times finds the flows
+//! whose status report is due. Time is packet time: the shard's clock is
+//! the latest packet time it has seen, or what the worker passes to
+//! [`FlowShard::advance_time`].
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
+
+use crate::decode::{IpInfo, Network, QuotedPacket, Transport};
+use crate::flow::fragments::{DatagramKey, FragmentOutcome, FragmentTable, PendingFragment};
+use crate::flow::key::{FlowKey, FxHasher64, KeyDirection};
+use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
+use crate::flow::state::{FlowState, PacketFacts};
+use crate::flow::timeouts::Timeouts;
+
+/// Where a shard puts the records it emits.
+pub trait RecordSink {
+    /// Takes one record.
+    fn emit(&mut self, record: &FlowRecord);
+}
+
+impl RecordSink for Vec<FlowRecord> {
+    fn emit(&mut self, record: &FlowRecord) {
+        self.push(*record);
+    }
+}
+
+/// Sizes and timers of a shard.
+#[derive(Clone, Copy, Debug)]
+pub struct ShardConfig {
+    /// Most flows held at once; a new flow beyond this evicts the least
+    /// recently active one.
+    pub capacity_flows: usize,
+    /// Most fragmented datagrams tracked at once.
+    pub capacity_datagrams: usize,
+    /// Idle timeouts and the status interval.
+    pub timeouts: Timeouts,
+    /// How long a closed TCP flow stays to collect stray segments (the last
+    /// ACK, retransmitted FINs) before its record is emitted.
+    pub closed_linger_ns: u64,
+    /// Identifier put in every record.
+    pub worker_id: u16,
+}
+
+impl Default for ShardConfig {
+    fn default() -> Self {
+        ShardConfig {
+            capacity_flows: 1 << 18,
+            capacity_datagrams: 4096,
+            timeouts: Timeouts::default(),
+            closed_linger_ns: 2 * crate::flow::timeouts::NS_PER_SEC,
+            worker_id: 0,
+        }
+    }
+}
+
+/// Event counts of one shard since it was created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShardCounters {
+    /// Flows created.
+    pub flows_created: u64,
+    /// Records emitted.
+    pub records_emitted: u64,
+    /// Flows ended by their idle timeout.
+    pub flows_idle_expired: u64,
+    /// TCP flows ended by a close or a reset.
+    pub flows_closed: u64,
+    /// Flows evicted because the shard was full.
+    pub flows_evicted: u64,
+    /// Non-first fragments whose first fragment never arrived.
+    pub orphan_fragments: u64,
+    /// Packets with no flow identity (nothing decoded past a link layer
+    /// without addresses).
+    pub unkeyed_pkts: u64,
+}
+
+/// Timeout classes: each has one idle timeout, so a list ordered by last
+/// activity is also ordered by expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Tcp = 0,
+    OtherIp = 1,
+    Icmp = 2,
+    Arp = 3,
+    Layer2 = 4,
+    Closed = 5,
+}
+
+const CLASS_COUNT: usize = 6;
+const NO_SLOT: u32 = u32::MAX;
+
+impl Class {
+    fn of(key: &FlowKey) -> Class {
+        match key {
+            FlowKey::Ip { protocol: 6, .. } => Class::Tcp,
+            FlowKey::Ip { .. } => Class::OtherIp,
+            FlowKey::Icmp { .. } => Class::Icmp,
+            FlowKey::Arp { .. } => Class::Arp,
+            FlowKey::Layer2 { .. } => Class::Layer2,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    state: FlowState,
+    generation: u32,
+    class: Class,
+    prev: u32,
+    next: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+/// A report interval that started at `first_ns` in `slot`, for the status
+/// FIFO. `generation` tells a reused slot from the flow that queued it.
+#[derive(Clone, Copy, Debug)]
+struct IntervalStart {
+    slot: u32,
+    generation: u32,
+    first_ns: u64,
+}
+
+/// All flows of one worker.
+pub struct FlowShard {
+    config: ShardConfig,
+    slots: Vec<Slot>,
+    free_slots: Vec<u32>,
+    index: HashMap<FlowKey, u32, BuildHasherDefault<FxHasher64>>,
+    lists: [List; CLASS_COUNT],
+    interval_starts: VecDeque<IntervalStart>,
+    fragments: FragmentTable,
+    expired_fragments: Vec<PendingFragment>,
+    clock_ns: u64,
+    counters: ShardCounters,
+}
+
+impl FlowShard {
+    /// Creates a shard and allocates all of its flow memory.
+    pub fn new(config: ShardConfig) -> FlowShard {
+        let capacity = config.capacity_flows.clamp(1, NO_SLOT as usize - 1);
+        FlowShard {
+            config: ShardConfig { capacity_flows: capacity, ..config },
+            slots: Vec::with_capacity(capacity),
+            free_slots: Vec::with_capacity(capacity),
+            index: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+            lists: [List { head: NO_SLOT, tail: NO_SLOT }; CLASS_COUNT],
+            interval_starts: VecDeque::with_capacity(capacity),
+            fragments: FragmentTable::new(config.capacity_datagrams, config.timeouts.fragment_idle_ns),
+            expired_fragments: Vec::with_capacity(crate::flow::fragments::MAX_PENDING_FRAGMENTS),
+            clock_ns: 0,
+            counters: ShardCounters::default(),
+        }
+    }
+
+    /// Event counts since the shard was created.
+    pub fn counters(&self) -> ShardCounters {
+        self.counters
+    }
+
+    /// Flows currently held.
+    pub fn active_flows(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The latest packet time seen, in nanoseconds since the epoch.
+    pub fn clock_ns(&self) -> u64 {
+        self.clock_ns
+    }
+
+    /// Accounts one decoded packet to its flow.
+    pub fn process(&mut self, packet: &PacketFacts<'_>, sink: &mut impl RecordSink) {
+        self.clock_ns = self.clock_ns.max(packet.time_ns);
+        let decoded = packet.decoded;
+
+        let ip = match decoded.network {
+            Network::Ipv4(ip) | Network::Ipv6(ip) => Some(ip),
+            _ => None,
+        };
+        let fragment = ip.and_then(|ip| ip.fragment.map(|fragment| (ip, fragment)));
+        let Some((ip, fragment)) = fragment else {
+            match FlowKey::from_decoded(decoded) {
+                Some(key) => {
+                    let (canonical, direction) = key.canonical();
+                    self.update_flow(canonical, direction, packet, sink);
+                }
+                None => self.counters.unkeyed_pkts += 1,
+            }
+            if let (Some(quoted), Some(ip)) = (decoded.icmp_quoted, ip) {
+                self.note_icmp_error(&quoted, &ip, packet);
+            }
+            return;
+        };
+
+        let datagram = DatagramKey { src: ip.src, dst: ip.dst, protocol: ip.protocol, id: fragment.id };
+        if fragment.offset_bytes == 0 {
+            let key = FlowKey::from_ip(ip.src, ip.dst, ip.protocol, &decoded.transport, decoded.icmp_quoted.as_ref());
+            let (canonical, direction) = key.canonical();
+            self.update_flow(canonical, direction, packet, sink);
+            let held =
+                self.fragments.first_fragment(datagram, (canonical, direction), packet.time_ns, &mut self.expired_fragments);
+            for pending in held {
+                let facts = PacketFacts { time_ns: pending.time_ns, bytes: pending.bytes, decoded: &pending.decoded };
+                self.update_flow(canonical, direction, &facts, sink);
+            }
+            self.count_expired_fragments(sink);
+            return;
+        }
+
+        let pending = PendingFragment { time_ns: packet.time_ns, bytes: packet.bytes, decoded: *decoded };
+        match self.fragments.later_fragment(datagram, pending, &mut self.expired_fragments) {
+            FragmentOutcome::Flow(canonical, direction) => self.update_flow(canonical, direction, packet, sink),
+            FragmentOutcome::Held => {}
+            FragmentOutcome::Orphan => self.count_orphan(&pending, sink),
+        }
+        self.count_expired_fragments(sink);
+    }
+
+    /// Moves the shard's clock to `now_ns` (if later) and emits what is due:
+    /// status reports, idle flows, closed flows and orphan fragments.
+    pub fn advance_time(&mut self, now_ns: u64, sink: &mut impl RecordSink) {
+        self.clock_ns = self.clock_ns.max(now_ns);
+        let now_ns = self.clock_ns;
+
+        self.fragments.expire(now_ns, &mut self.expired_fragments);
+        self.count_expired_fragments(sink);
+
+        for class in [Class::Tcp, Class::OtherIp, Class::Icmp, Class::Arp, Class::Layer2, Class::Closed] {
+            let timeout_ns = self.class_timeout_ns(class);
+            loop {
+                let head = self.lists[class as usize].head;
+                if head == NO_SLOT {
+                    break;
+                }
+                if self.slots[head as usize].state.last_ns.saturating_add(timeout_ns) >= now_ns {
+                    break;
+                }
+                let cause = if class == Class::Closed { RecordCause::Closed } else { RecordCause::IdleTimeout };
+                self.finish(head, cause, sink);
+            }
+        }
+
+        let interval_ns = self.config.timeouts.status_interval_ns;
+        while let Some(start) = self.interval_starts.front().copied() {
+            if start.first_ns.saturating_add(interval_ns) > now_ns {
+                break;
+            }
+            self.interval_starts.pop_front();
+            let slot = &mut self.slots[start.slot as usize];
+            let current = slot.generation == start.generation
+                && !slot.state.interval_is_empty()
+                && slot.state.interval_first_ns() == start.first_ns;
+            if current {
+                self.emit_status(start.slot, sink);
+            }
+        }
+    }
+
+    /// Emits a record for every flow with unreported packets and empties
+    /// the shard, as at the end of input or on a signal.
+    pub fn flush(&mut self, sink: &mut impl RecordSink) {
+        self.fragments.drain(&mut self.expired_fragments);
+        self.count_expired_fragments(sink);
+        for class in 0..CLASS_COUNT {
+            while self.lists[class].head != NO_SLOT {
+                let head = self.lists[class].head;
+                let cause = if self.slots[head as usize].class == Class::Closed {
+                    RecordCause::Closed
+                } else {
+                    RecordCause::Shutdown
+                };
+                self.finish(head, cause, sink);
+            }
+        }
+        self.interval_starts.clear();
+    }
+
+    fn class_timeout_ns(&self, class: Class) -> u64 {
+        let timeouts = &self.config.timeouts;
+        match class {
+            Class::Tcp => timeouts.tcp_idle_ns,
+            Class::OtherIp => timeouts.ip_idle_ns,
+            Class::Icmp => timeouts.icmp_idle_ns,
+            Class::Arp => timeouts.arp_idle_ns,
+            Class::Layer2 => timeouts.other_idle_ns,
+            Class::Closed => self.config.closed_linger_ns,
+        }
+    }
+
+    fn update_flow(
+        &mut self,
+        key: FlowKey,
+        direction: KeyDirection,
+        packet: &PacketFacts<'_>,
+        sink: &mut impl RecordSink,
+    ) {
+        if let Some(&slot) = self.index.get(&key) {
+            if self.continues_flow(slot, packet, sink) {
+                self.add_to_flow(slot, direction, packet, sink);
+                return;
+            }
+        }
+
+        if self.index.len() >= self.config.capacity_flows {
+            self.evict_least_recent(sink);
+        }
+        let state = FlowState::new(key, direction, packet.decoded);
+        let class = Class::of(&key);
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                let entry = &mut self.slots[slot as usize];
+                entry.state = state;
+                entry.generation = entry.generation.wrapping_add(1);
+                entry.class = class;
+                slot
+            }
+            None => {
+                self.slots.push(Slot { state, generation: 0, class, prev: NO_SLOT, next: NO_SLOT });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.link_tail(slot, class);
+        self.index.insert(key, slot);
+        self.counters.flows_created += 1;
+        self.add_to_flow(slot, direction, packet, sink);
+    }
+
+    /// Decides whether a packet belongs to the flow in `slot`, ending that
+    /// flow first when it does not: the flow went idle before the packet,
+    /// or a closed TCP connection sees a new SYN.
+    fn continues_flow(&mut self, slot: u32, packet: &PacketFacts<'_>, sink: &mut impl RecordSink) -> bool {
+        let entry = &self.slots[slot as usize];
+        let idle_ns = self.class_timeout_ns(entry.class);
+        let cause = if packet.time_ns > entry.state.last_ns.saturating_add(idle_ns) {
+            if entry.class == Class::Closed {
+                RecordCause::Closed
+            } else {
+                RecordCause::IdleTimeout
+            }
+        } else if entry.state.is_superseded_by(packet.decoded) {
+            RecordCause::Closed
+        } else {
+            return true;
+        };
+        self.finish(slot, cause, sink);
+        false
+    }
+
+    fn add_to_flow(&mut self, slot: u32, direction: KeyDirection, packet: &PacketFacts<'_>, sink: &mut impl RecordSink) {
+        let interval_ns = self.config.timeouts.status_interval_ns;
+        let state = &self.slots[slot as usize].state;
+        if !state.interval_is_empty() && packet.time_ns >= state.interval_first_ns().saturating_add(interval_ns) {
+            self.emit_status(slot, sink);
+        }
+
+        let entry = &mut self.slots[slot as usize];
+        let was_empty = entry.state.interval_is_empty();
+        let was_closed = entry.state.is_closed();
+        entry.state.add_packet(packet, direction);
+        if was_empty {
+            self.interval_starts.push_back(IntervalStart {
+                slot,
+                generation: entry.generation,
+                first_ns: entry.state.interval_first_ns(),
+            });
+        }
+
+        let class = if entry.state.is_closed() { Class::Closed } else { entry.class };
+        if !was_closed && class == Class::Closed {
+            self.counters.flows_closed += 1;
+        }
+        self.unlink(slot);
+        self.link_tail(slot, class);
+    }
+
+    fn emit_status(&mut self, slot: u32, sink: &mut impl RecordSink) {
+        let worker_id = self.config.worker_id;
+        let state = &mut self.slots[slot as usize].state;
+        let cause = if state.report_index == 0 { RecordCause::Start } else { RecordCause::Status };
+        if let Some(record) = state.take_record(cause, worker_id) {
+            self.counters.records_emitted += 1;
+            sink.emit(&record);
+        }
+    }
+
+    /// Emits the flow's last record and frees its slot.
+    fn finish(&mut self, slot: u32, cause: RecordCause, sink: &mut impl RecordSink) {
+        let worker_id = self.config.worker_id;
+        let entry = &mut self.slots[slot as usize];
+        if let Some(record) = entry.state.take_record(cause, worker_id) {
+            self.counters.records_emitted += 1;
+            sink.emit(&record);
+        }
+        match cause {
+            RecordCause::IdleTimeout => self.counters.flows_idle_expired += 1,
+            RecordCause::Evicted => self.counters.flows_evicted += 1,
+            _ => {}
+        }
+        let key = entry.state.key;
+        entry.generation = entry.generation.wrapping_add(1);
+        self.index.remove(&key);
+        self.unlink(slot);
+        self.free_slots.push(slot);
+    }
+
+    fn evict_least_recent(&mut self, sink: &mut impl RecordSink) {
+        let oldest = self
+            .lists
+            .iter()
+            .map(|list| list.head)
+            .filter(|&head| head != NO_SLOT)
+            .min_by_key(|&head| self.slots[head as usize].state.last_ns);
+        if let Some(slot) = oldest {
+            self.finish(slot, RecordCause::Evicted, sink);
+        }
+    }
+
+    /// Ties an ICMP error to the flow of the packet it quotes, if that flow
+    /// is held.
+    fn note_icmp_error(&mut self, quoted: &QuotedPacket, ip: &IpInfo, packet: &PacketFacts<'_>) {
+        let (icmp_type, code, is_icmpv6) = match packet.decoded.transport {
+            Transport::Icmp(icmp) => (icmp.icmp_type, icmp.code, false),
+            Transport::Icmpv6(icmp) => (icmp.icmp_type, icmp.code, true),
+            _ => return,
+        };
+        let key = FlowKey::Ip {
+            src: quoted.src,
+            dst: quoted.dst,
+            protocol: quoted.protocol,
+            src_port: quoted.src_port,
+            dst_port: quoted.dst_port,
+        };
+        let (canonical, _) = key.canonical();
+        if let Some(&slot) = self.index.get(&canonical) {
+            self.slots[slot as usize].state.note_icmp_error(IcmpError {
+                icmp_type,
+                code,
+                is_icmpv6,
+                reporter: ip.src,
+                receiver: ip.dst,
+                quoted_src: quoted.src,
+                quoted_dst: quoted.dst,
+                time_ns: packet.time_ns,
+            });
+        }
+    }
+
+    fn count_orphan(&mut self, fragment: &PendingFragment, sink: &mut impl RecordSink) {
+        self.counters.orphan_fragments += 1;
+        let (src, dst, protocol) = match fragment.decoded.network {
+            Network::Ipv4(ip) | Network::Ipv6(ip) => (ip.src, ip.dst, ip.protocol),
+            _ => return,
+        };
+        let key = FlowKey::Ip { src, dst, protocol, src_port: 0, dst_port: 0 };
+        let (canonical, direction) = key.canonical();
+        let facts = PacketFacts { time_ns: fragment.time_ns, bytes: fragment.bytes, decoded: &fragment.decoded };
+        self.update_flow(canonical, direction, &facts, sink);
+    }
+
+    fn count_expired_fragments(&mut self, sink: &mut impl RecordSink) {
+        while let Some(fragment) = self.expired_fragments.pop() {
+            self.count_orphan(&fragment, sink);
+        }
+    }
+
+    fn unlink(&mut self, slot: u32) {
+        let Slot { prev, next, class, .. } = self.slots[slot as usize];
+        let list = &mut self.lists[class as usize];
+        if prev == NO_SLOT {
+            if list.head == slot {
+                list.head = next;
+            }
+        } else {
+            self.slots[prev as usize].next = next;
+        }
+        if next == NO_SLOT {
+            if list.tail == slot {
+                list.tail = prev;
+            }
+        } else {
+            self.slots[next as usize].prev = prev;
+        }
+        let entry = &mut self.slots[slot as usize];
+        entry.prev = NO_SLOT;
+        entry.next = NO_SLOT;
+    }
+
+    fn link_tail(&mut self, slot: u32, class: Class) {
+        let list = &mut self.lists[class as usize];
+        let old_tail = list.tail;
+        list.tail = slot;
+        if old_tail == NO_SLOT {
+            list.head = slot;
+        } else {
+            self.slots[old_tail as usize].next = slot;
+        }
+        let entry = &mut self.slots[slot as usize];
+        entry.class = class;
+        entry.prev = old_tail;
+        entry.next = NO_SLOT;
+    }
+}
+

@@ -1,0 +1,213 @@
+//! Memory-mapped capture files: the packets are read in place, without
+//! copying, from a shared read-only mapping of the whole file.
+
+use std::fs::File;
+use std::path::Path;
+
+use memmap2::Mmap;
+use naudit_engine::source::MAX_BATCH_PACKETS;
+use naudit_engine::{BatchStatus, PacketSource, PacketView, SourceCounters, SourceError};
+
+use crate::format::{open_parser, DETECTION_BYTES};
+use crate::records::{
+    count_packet, cut_short_error, damaged_error, unsupported_error, Next, PacketRecord,
+    RecordParser,
+};
+
+/// A capture file read through a memory mapping.
+///
+/// After the first error, `next_batch` returns [`BatchStatus::End`].
+pub struct MappedSource {
+    name: String,
+    map: Mmap,
+    cursor: FileCursor,
+    counters: SourceCounters,
+    /// An error found after the packets of the last batch, returned next.
+    pending_error: Option<SourceError>,
+    finished: bool,
+}
+
+impl MappedSource {
+    /// Maps the capture file at `path` and reads its file header.
+    pub fn open(path: &Path) -> Result<MappedSource, SourceError> {
+        let name = path.to_string_lossy().into_owned();
+        let (map, cursor) = map_file(path, &name)?;
+        Ok(MappedSource {
+            name,
+            map,
+            cursor,
+            counters: SourceCounters::default(),
+            pending_error: None,
+            finished: false,
+        })
+    }
+}
+
+impl PacketSource for MappedSource {
+    fn next_batch<F>(&mut self, process: F) -> Result<BatchStatus, SourceError>
+    where
+        F: FnOnce(&[PacketView<'_>]),
+    {
+        if let Some(error) = self.pending_error.take() {
+            return Err(error);
+        }
+        if self.finished {
+            return Ok(BatchStatus::End);
+        }
+
+        let bytes: &[u8] = &self.map;
+        let mut batch = [PacketView::EMPTY; MAX_BATCH_PACKETS];
+        let mut count = 0;
+        while count < MAX_BATCH_PACKETS {
+            match self.cursor.next_packet(&self.name, bytes) {
+                Ok(Some((start, record))) => {
+                    let packet = record.view(&bytes[start..]);
+                    count_packet(&mut self.counters, &packet);
+                    batch[count] = packet;
+                    count += 1;
+                }
+                Ok(None) => {
+                    self.finished = true;
+                    log_input_end(&self.name, &self.counters, self.cursor.offset as u64);
+                    break;
+                }
+                Err(error) => {
+                    self.finished = true;
+                    self.pending_error = Some(error);
+                    break;
+                }
+            }
+        }
+
+        if count > 0 {
+            process(&batch[..count]);
+            return Ok(BatchStatus::Packets(count));
+        }
+        match self.pending_error.take() {
+            Some(error) => Err(error),
+            None => Ok(BatchStatus::End),
+        }
+    }
+
+    fn counters(&self) -> SourceCounters {
+        self.counters
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Maps a regular file and opens the parser for its format.
+pub(crate) fn map_file(path: &Path, name: &str) -> Result<(Mmap, FileCursor), SourceError> {
+    let file = File::open(path).map_err(|source| SourceError::Io {
+        input: name.to_owned(),
+        context: "failed to open the capture file",
+        source,
+    })?;
+    let map = map_read_only(&file, name)?;
+    #[cfg(unix)]
+    if let Err(error) = map.advise(memmap2::Advice::Sequential) {
+        tracing::debug!(input = name, %error, "madvise(MADV_SEQUENTIAL) failed; reading on without it");
+    }
+
+    let header_bytes = &map[..map.len().min(DETECTION_BYTES)];
+    let (parser, first_record_offset) = open_parser(name, header_bytes)?;
+    let cursor = FileCursor {
+        parser,
+        offset: first_record_offset,
+        packets_parsed: 0,
+    };
+    Ok((map, cursor))
+}
+
+/// Maps the whole of `file` read-only and shared.
+#[allow(unsafe_code)]
+fn map_read_only(file: &File, name: &str) -> Result<Mmap, SourceError> {
+    // SAFETY: memmap2 cannot stop another process from changing the file
+    // while it is mapped. If the file is truncated, reading a page past its
+    // new end raises SIGBUS and ends this process. If it is written, the bytes
+    // behind the packet slices change although Rust treats those slices as
+    // immutable. That is undefined behaviour, and in practice a packet may mix
+    // old and new bytes. Bounds checks use the length at mapping time, so a
+    // file that grows is read up to that length. This reader therefore
+    // requires capture files to stay unchanged while they are read.
+    let mapped = unsafe { Mmap::map(file) };
+    mapped.map_err(|source| SourceError::Io {
+        input: name.to_owned(),
+        context: "failed to memory-map the capture file",
+        source,
+    })
+}
+
+/// Position of a parser in a file that is wholly in memory.
+pub(crate) struct FileCursor {
+    parser: RecordParser,
+    /// Offset of the next record from the start of the file.
+    offset: usize,
+    /// Packets parsed so far; the next packet's 1-based number is one more.
+    packets_parsed: u64,
+}
+
+impl FileCursor {
+    /// Parses records from the file's bytes until the next packet. Returns the
+    /// packet record with its start offset, or `None` at the end of the file.
+    pub(crate) fn next_packet(
+        &mut self,
+        input: &str,
+        file_bytes: &[u8],
+    ) -> Result<Option<(usize, PacketRecord)>, SourceError> {
+        loop {
+            let remaining = file_bytes.get(self.offset..).unwrap_or_default();
+            if remaining.is_empty() {
+                return Ok(None);
+            }
+            let offset_bytes = self.offset as u64;
+            let packet_number = self.packets_parsed + 1;
+            match self.parser.next(remaining) {
+                Next::Packet(record) => {
+                    let start = self.offset;
+                    self.offset += record.record_len;
+                    self.packets_parsed += 1;
+                    return Ok(Some((start, record)));
+                }
+                Next::Skip(record_len) => self.offset += record_len,
+                Next::NeedMore {
+                    needed,
+                    record_name,
+                } => {
+                    return Err(cut_short_error(
+                        input,
+                        offset_bytes,
+                        packet_number,
+                        record_name,
+                        needed,
+                        remaining.len(),
+                    ))
+                }
+                Next::Corrupt(reason) => {
+                    return Err(damaged_error(input, offset_bytes, packet_number, reason))
+                }
+                Next::Unsupported(description) => {
+                    return Err(unsupported_error(input, offset_bytes, description))
+                }
+            }
+        }
+    }
+
+    /// Offset of the next record from the start of the file.
+    pub(crate) fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+/// Logs the end of one input with its totals.
+pub(crate) fn log_input_end(input: &str, counters: &SourceCounters, bytes_read: u64) {
+    tracing::info!(
+        input,
+        packets = counters.received_pkts,
+        truncated_packets = counters.truncated_pkts,
+        bytes_read,
+        "end of capture input"
+    );
+}

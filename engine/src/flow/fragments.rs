@@ -1,0 +1,177 @@
+//! The fragment table: attributes non-first IP fragments to the flow of
+//! their datagram, whatever order the fragments arrive in.
+//!
+//! The first fragment (offset 0) carries the transport header, so it alone
+//! tells the flow. A non-first fragment that arrives before it is held here
+//! until the first fragment comes or the datagram times out; a fragment
+//! whose first fragment never comes is an orphan and is counted in a flow
+//! keyed by addresses and protocol only, never with ports read from payload.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
+use std::net::IpAddr;
+
+use crate::decode::Decoded;
+use crate::flow::key::{FlowKey, FxHasher64, KeyDirection};
+
+/// Non-first fragments held per datagram while its first fragment is
+/// missing; further ones are treated as orphans at once.
+pub const MAX_PENDING_FRAGMENTS: usize = 8;
+
+/// Identity of one IP datagram (RFC 791 section 3.2, RFC 8200 section 4.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DatagramKey {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// Transport protocol.
+    pub protocol: u8,
+    /// Identification.
+    pub id: u32,
+}
+
+/// A non-first fragment waiting for its datagram's first fragment.
+#[derive(Clone, Copy, Debug)]
+pub struct PendingFragment {
+    /// Capture time.
+    pub time_ns: u64,
+    /// Bytes to count.
+    pub bytes: u32,
+    /// The fragment's decoded headers.
+    pub decoded: Decoded,
+}
+
+#[derive(Clone, Debug)]
+struct Datagram {
+    created_ns: u64,
+    flow: Option<(FlowKey, KeyDirection)>,
+    pending: Vec<PendingFragment>,
+}
+
+/// What to do with a fragment.
+#[derive(Debug)]
+pub enum FragmentOutcome {
+    /// Count it in this flow (canonical key, packet direction).
+    Flow(FlowKey, KeyDirection),
+    /// Held until the first fragment arrives; nothing to do now.
+    Held,
+    /// No first fragment can be found for it: count it as an orphan.
+    Orphan,
+}
+
+/// Bounded table of datagrams being fragmented.
+pub struct FragmentTable {
+    datagrams: HashMap<DatagramKey, Datagram, BuildHasherDefault<FxHasher64>>,
+    order: VecDeque<(DatagramKey, u64)>,
+    capacity: usize,
+    timeout_ns: u64,
+}
+
+impl FragmentTable {
+    /// Creates a table of at most `capacity` datagrams, each kept for
+    /// `timeout_ns` after its first fragment of any kind was seen.
+    pub fn new(capacity: usize, timeout_ns: u64) -> FragmentTable {
+        let capacity = capacity.max(1);
+        FragmentTable {
+            datagrams: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+            order: VecDeque::with_capacity(capacity),
+            capacity,
+            timeout_ns,
+        }
+    }
+
+    /// Number of datagrams tracked.
+    pub fn len(&self) -> usize {
+        self.datagrams.len()
+    }
+
+    /// True when no datagram is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.datagrams.is_empty()
+    }
+
+    /// Records the flow of a datagram's first fragment and returns the
+    /// fragments that arrived before it, to be counted in that flow.
+    pub fn first_fragment(
+        &mut self,
+        datagram: DatagramKey,
+        flow: (FlowKey, KeyDirection),
+        time_ns: u64,
+        expired: &mut Vec<PendingFragment>,
+    ) -> Vec<PendingFragment> {
+        match self.datagrams.get_mut(&datagram) {
+            Some(entry) => {
+                entry.flow = Some(flow);
+                std::mem::take(&mut entry.pending)
+            }
+            None => {
+                self.insert(datagram, Datagram { created_ns: time_ns, flow: Some(flow), pending: Vec::new() }, expired);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Decides where a non-first fragment goes. Datagrams pushed out because
+    /// the table is full leave their held fragments in `expired`.
+    pub fn later_fragment(
+        &mut self,
+        datagram: DatagramKey,
+        fragment: PendingFragment,
+        expired: &mut Vec<PendingFragment>,
+    ) -> FragmentOutcome {
+        if let Some(entry) = self.datagrams.get_mut(&datagram) {
+            if let Some((key, direction)) = entry.flow {
+                return FragmentOutcome::Flow(key, direction);
+            }
+            if entry.pending.len() >= MAX_PENDING_FRAGMENTS {
+                return FragmentOutcome::Orphan;
+            }
+            entry.pending.push(fragment);
+            return FragmentOutcome::Held;
+        }
+        let mut pending = Vec::with_capacity(1);
+        pending.push(fragment);
+        self.insert(datagram, Datagram { created_ns: fragment.time_ns, flow: None, pending }, expired);
+        FragmentOutcome::Held
+    }
+
+    /// Forgets datagrams older than the timeout at `now_ns`; fragments still
+    /// held for them go to `expired` as orphans.
+    pub fn expire(&mut self, now_ns: u64, expired: &mut Vec<PendingFragment>) {
+        while let Some(&(datagram, created_ns)) = self.order.front() {
+            if created_ns.saturating_add(self.timeout_ns) > now_ns {
+                break;
+            }
+            self.order.pop_front();
+            self.remove(&datagram, created_ns, expired);
+        }
+    }
+
+    /// Forgets every datagram; held fragments go to `expired`.
+    pub fn drain(&mut self, expired: &mut Vec<PendingFragment>) {
+        for (_, entry) in self.datagrams.drain() {
+            expired.extend(entry.pending);
+        }
+        self.order.clear();
+    }
+
+    fn insert(&mut self, datagram: DatagramKey, entry: Datagram, expired: &mut Vec<PendingFragment>) {
+        while self.datagrams.len() >= self.capacity {
+            let Some((oldest, created_ns)) = self.order.pop_front() else { break };
+            self.remove(&oldest, created_ns, expired);
+        }
+        self.order.push_back((datagram, entry.created_ns));
+        self.datagrams.insert(datagram, entry);
+    }
+
+    fn remove(&mut self, datagram: &DatagramKey, created_ns: u64, expired: &mut Vec<PendingFragment>) {
+        // The order queue may name a datagram that was already replaced by a
+        // newer one with the same identity; only the matching entry goes.
+        if self.datagrams.get(datagram).is_some_and(|entry| entry.created_ns == created_ns) {
+            if let Some(entry) = self.datagrams.remove(datagram) {
+                expired.extend(entry.pending);
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The run summary printed on standard error at the end.
+
+use std::time::Duration;
+
+use naudit_engine::decode::Layer;
+use naudit_engine::flow::ShardCounters;
+use naudit_engine::stats::WorkerStats;
+use naudit_engine::SourceCounters;
+
+/// Everything the summary reports.
+pub struct RunSummary {
+    /// Counters of the capture driver.
+    pub source: SourceCounters,
+    /// Packet statistics of the workers.
+    pub packets: WorkerStats,
+    /// Flow events of the shards.
+    pub flows: ShardCounters,
+    /// Records written to the output.
+    pub records_written: u64,
+    /// Wall-clock time from the start of capture to the end of output.
+    pub elapsed: Duration,
+}
+
+/// Formats a by-layer counter array as `ipv4 3, tcp 1`, or `none`.
+fn by_layer(counts: &[u64; Layer::ALL.len()]) -> String {
+    let parts: Vec<String> = Layer::ALL
+        .iter()
+        .zip(counts)
+        .filter(|(_, &count)| count > 0)
+        .map(|(layer, count)| format!("{} {count}", layer.name()))
+        .collect();
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+impl RunSummary {
+    /// Renders the summary as lines of text.
+    pub fn render(&self) -> String {
+        let seconds = self.elapsed.as_secs_f64();
+        let packets_per_second = if seconds > 0.0 { self.packets.packets as f64 / seconds } else { 0.0 };
+        let packets = &self.packets;
+        let flows = &self.flows;
+        format!(
+            "nauditd summary:\n\
+             \x20 packets read       {}\n\
+             \x20 packets decoded    {}\n\
+             \x20 truncated headers  {} ({})\n\
+             \x20 malformed headers  {} ({})\n\
+             \x20 unsupported links  {}\n\
+             \x20 dropped by capture {}\n\
+             \x20 flows              {} (closed {}, idle {}, evicted {})\n\
+             \x20 orphan fragments   {}\n\
+             \x20 records written    {}\n\
+             \x20 elapsed            {:.3} s, {:.0} packets/s\n",
+            packets.packets,
+            packets.decoded_pkts,
+            packets.truncated_pkts(),
+            by_layer(&packets.truncated_by_layer),
+            packets.malformed_pkts(),
+            by_layer(&packets.malformed_by_layer),
+            packets.unsupported_link_pkts,
+            self.source.dropped_pkts(),
+            flows.flows_created,
+            flows.flows_closed,
+            flows.flows_idle_expired,
+            flows.flows_evicted,
+            flows.orphan_fragments,
+            self.records_written,
+            seconds,
+            packets_per_second,
+        )
+    }
+}

@@ -1,0 +1,73 @@
+//! Helpers shared by the end-to-end tests: paths, running the binary, and
+//! reading CSV.
+
+#![allow(dead_code)]
+
+pub mod builder;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository's top folder.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Path of a capture in the test corpus.
+pub fn corpus_capture(name: &str) -> PathBuf {
+    repo_root().join("tests/corpus/pcap").join(name)
+}
+
+/// Runs nauditd on `capture` with CSV output and extra `args`, asserts it
+/// succeeded, and returns the CSV text.
+pub fn nauditd_csv(capture: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_nauditd"))
+        .arg("-r")
+        .arg(capture)
+        .args(["--format", "csv", "-q"])
+        .args(args)
+        .output()
+        .expect("run nauditd");
+    assert!(
+        output.status.success(),
+        "nauditd failed on {}: {}",
+        capture.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("CSV is UTF-8")
+}
+
+/// Reads a CSV file without quoting: the header and the rows, fields
+/// trimmed.
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("read {}: {error}", path.display()));
+    let mut lines = text.lines().map(|line| line.split(',').map(|field| field.trim().to_string()).collect());
+    let header = lines.next().unwrap_or_default();
+    (header, lines.collect())
+}
+
+/// Writes a header and rows as CSV.
+pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
+    let mut text = header.join(",");
+    text.push('\n');
+    for row in rows {
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap_or_else(|error| panic!("write {}: {error}", path.display()));
+}
+
+/// Writes `bytes` to a new file named `name` in a per-process scratch
+/// folder and returns its path.
+pub fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let folder = std::env::temp_dir().join(format!("nauditd-test-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("create scratch folder");
+    let path = folder.join(name);
+    std::fs::write(&path, bytes).unwrap_or_else(|error| panic!("write {}: {error}", path.display()));
+    path
+}
+
+/// Parses nauditd CSV into rows of fields, header first.
+pub fn csv_rows(csv: &str) -> Vec<Vec<String>> {
+    csv.lines().map(|line| line.split(',').map(str::to_string).collect()).collect()
+}
