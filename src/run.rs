@@ -76,7 +76,7 @@ pub fn run(cli: &Cli) -> Result<(), String> {
     match &result {
         Ok(RunEnd::EndOfInput) => tracing::info!("capture ended: end of input"),
         Ok(RunEnd::Stopped) => tracing::info!("capture ended: stop signal"),
-        Err(error) => tracing::error!(%error, "capture ended by an input error"),
+        Err(_) => tracing::info!("capture ended: input error"),
     }
     let stats = *worker.stats();
     let flows = worker.shard().counters();

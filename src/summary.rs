@@ -50,6 +50,7 @@ impl RunSummary {
              \x20 truncated headers  {} ({})\n\
              \x20 malformed headers  {} ({})\n\
              \x20 unsupported links  {}\n\
+             \x20 without a flow key {}\n\
              \x20 dropped by capture {}\n\
              \x20 flows              {} (closed {}, idle {}, evicted {})\n\
              \x20 orphan fragments   {}\n\
@@ -62,6 +63,7 @@ impl RunSummary {
             packets.malformed_pkts(),
             by_layer(&packets.malformed_by_layer),
             packets.unsupported_link_pkts,
+            flows.unkeyed_pkts,
             self.source.dropped_pkts(),
             flows.flows_created,
             flows.flows_closed,

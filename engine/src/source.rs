@@ -54,7 +54,10 @@ impl SourceCounters {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The input is damaged; every packet before `offset_bytes` was delivered.
-    #[error("{input}: {reason} at byte offset {offset_bytes} (packet {packet_number}); the packets before it were read, {hint}")]
+    #[error(
+        "{input}: {reason} at byte offset {offset_bytes} (packet {packet_number}); {}, {hint}",
+        read_before(*packet_number)
+    )]
     Corrupt {
         /// The file, pipe or device name.
         input: String,
@@ -86,6 +89,15 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Says what was read before damage at 1-based `packet_number`.
+fn read_before(packet_number: u64) -> String {
+    match packet_number {
+        0 | 1 => "no packet was read before it".to_string(),
+        2 => "the packet before it was read".to_string(),
+        _ => format!("the {} packets before it were read", packet_number - 1),
+    }
 }
 
 /// A driver queue that hands captured packets to one worker in batches.

@@ -376,6 +376,9 @@ pub struct Decoded {
     pub icmp_quoted: Option<QuotedPacket>,
     /// The DNS header of a UDP datagram to or from port 53.
     pub dns: Option<DnsInfo>,
+    /// The security parameters index of an ESP packet, or of an AH header
+    /// over IPv4 (over IPv6 the walk looks through AH instead).
+    pub ipsec_spi: Option<u32>,
 }
 
 /// The start of the packet an ICMP error quotes (RFC 792 requires the IP
@@ -422,6 +425,7 @@ impl Decoded {
         stop: None,
         icmp_quoted: None,
         dns: None,
+        ipsec_spi: None,
     };
 }
 

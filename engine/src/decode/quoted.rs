@@ -1,6 +1,6 @@
-//! The packet an ICMP or ICMPv6 error message quotes, and the DNS header of
-//! a UDP datagram: the two places where the flow layer needs a few bytes
-//! beyond the transport header.
+//! The few bytes beyond the transport header the flow layer needs: the
+//! packet an ICMP or ICMPv6 error message quotes, the DNS header of a UDP
+//! datagram, and the SPI of an IPsec header.
 
 use std::net::IpAddr;
 
@@ -64,6 +64,19 @@ pub fn quoted_ipv6(quote: &[u8]) -> Option<QuotedPacket> {
         src_port,
         dst_port,
     })
+}
+
+/// Offset of the security parameters index in an ESP header (RFC 4303
+/// section 2).
+pub const ESP_SPI_OFFSET: usize = 0;
+/// Offset of the security parameters index in an AH header (RFC 4302
+/// section 2).
+pub const AH_SPI_OFFSET: usize = 4;
+
+/// Reads the 32-bit security parameters index at `offset`, if captured.
+pub fn ipsec_spi(header: &[u8], offset: usize) -> Option<u32> {
+    let bytes = header.get(offset..offset + 4)?;
+    Some(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
 }
 
 /// Reads the transaction id and the QR bit of a DNS message.

@@ -279,6 +279,14 @@ fn walk_transport(payload: &IpPayload<'_>, decoded: &mut Decoded) -> Step {
         next_header::UDP => walk_udp(payload, decoded),
         PROTOCOL_ICMP if !payload.is_ipv6 => walk_icmp(payload, Layer::Icmp, decoded),
         next_header::ICMPV6 if payload.is_ipv6 => walk_icmp(payload, Layer::Icmpv6, decoded),
+        next_header::ESP => {
+            decoded.ipsec_spi = quoted::ipsec_spi(payload.bytes, quoted::ESP_SPI_OFFSET);
+            Ok(())
+        }
+        next_header::AH => {
+            decoded.ipsec_spi = quoted::ipsec_spi(payload.bytes, quoted::AH_SPI_OFFSET);
+            Ok(())
+        }
         _ => Ok(()),
     }
 }
@@ -406,6 +414,7 @@ mod tests {
                 stop: None,
                 icmp_quoted: None,
                 dns: None,
+                ipsec_spi: None,
             }
         );
     }
@@ -459,6 +468,7 @@ mod tests {
                 stop: None,
                 icmp_quoted: None,
                 dns: None,
+                ipsec_spi: None,
             }
         );
     }
@@ -1212,6 +1222,7 @@ mod tests {
                 stop: None,
                 icmp_quoted: None,
                 dns: Some(DnsInfo { id: 63307, is_response: false }),
+                ipsec_spi: None,
             }
         );
     }

@@ -2,7 +2,7 @@
 //! their datagram, whatever order the fragments arrive in.
 //!
 //! The first fragment (offset 0) carries the transport header, so it alone
-//! tells the flow. A non-first fragment that arrives before it is held here
+//! identifies the flow. A non-first fragment that arrives before it is held here
 //! until the first fragment comes or the datagram times out; a fragment
 //! whose first fragment never comes is an orphan and is counted in a flow
 //! keyed by addresses and protocol only, never with ports read from payload.
@@ -130,8 +130,7 @@ impl FragmentTable {
             entry.pending.push(fragment);
             return FragmentOutcome::Held;
         }
-        let mut pending = Vec::with_capacity(1);
-        pending.push(fragment);
+        let pending = vec![fragment];
         self.insert(datagram, Datagram { created_ns: fragment.time_ns, flow: None, pending }, expired);
         FragmentOutcome::Held
     }

@@ -95,7 +95,7 @@ pub enum KeyDirection {
 }
 
 impl KeyDirection {
-    /// The other direction.
+    /// Returns the other direction.
     pub fn flipped(self) -> KeyDirection {
         match self {
             KeyDirection::Forward => KeyDirection::Reverse,
@@ -114,7 +114,20 @@ impl FlowKey {
                 if ip.fragment.is_some_and(|fragment| fragment.offset_bytes != 0) {
                     return None;
                 }
-                Some(Self::from_ip(ip.src, ip.dst, ip.protocol, &decoded.transport, decoded.icmp_quoted.as_ref()))
+                let key = Self::from_ip(ip.src, ip.dst, ip.protocol, &decoded.transport, decoded.icmp_quoted.as_ref());
+                Some(match (key, decoded.ipsec_spi) {
+                    // IPsec has no ports; each direction has its own security
+                    // association, so argus keys ESP and AH by SPI, split over
+                    // the two port fields.
+                    (FlowKey::Ip { src, dst, protocol, .. }, Some(spi)) => FlowKey::Ip {
+                        src,
+                        dst,
+                        protocol,
+                        src_port: (spi >> 16) as u16,
+                        dst_port: spi as u16,
+                    },
+                    (key, _) => key,
+                })
             }
             Network::Arp(arp) => Some(FlowKey::Arp {
                 sender_ip: arp.sender_ip,
@@ -220,8 +233,8 @@ impl FlowKey {
         }
     }
 
-    /// Puts the key in canonical order (the smaller endpoint first) and says
-    /// whether the packet it came from travels in that order.
+    /// Puts the key in canonical order (the smaller endpoint first) and
+    /// returns whether the packet it came from travels in that order.
     pub fn canonical(&self) -> (FlowKey, KeyDirection) {
         let order = match self {
             FlowKey::Ip { src, dst, src_port, dst_port, .. } => (src, src_port).cmp(&(dst, dst_port)),
@@ -245,7 +258,7 @@ impl FlowKey {
         }
     }
 
-    /// The IP protocol number of an IP or ICMP key.
+    /// Returns the IP protocol number of an IP or ICMP key.
     pub fn ip_protocol(&self) -> Option<u8> {
         match *self {
             FlowKey::Ip { protocol, .. } => Some(protocol),
@@ -255,8 +268,8 @@ impl FlowKey {
         }
     }
 
-    /// A 64-bit hash that is the same for both directions of a flow, for
-    /// spreading flows over workers and over shard buckets.
+    /// Returns a 64-bit hash that is the same for both directions of a flow,
+    /// for spreading flows over workers and over shard buckets.
     pub fn symmetric_hash(&self) -> u64 {
         let (canonical, _) = self.canonical();
         let mut hasher = FxHasher64::default();
@@ -265,9 +278,11 @@ impl FlowKey {
     }
 }
 
-/// A small multiplicative hasher for flow keys: keys are short, fixed-size
-/// and not attacker-chosen in a way that matters for a bounded table with
-/// eviction, so SipHash's cost buys nothing here.
+/// A small multiplicative hasher for flow keys, which are short and of fixed
+/// size; SipHash costs several times more per lookup.
+///
+/// NOTE: the hash is not keyed, so traffic crafted to collide can slow the
+/// shard's lookups (memory stays bounded by the shard's capacity).
 #[derive(Default)]
 pub struct FxHasher64 {
     hash: u64,
