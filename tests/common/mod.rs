@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod builder;
+pub mod reference;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
