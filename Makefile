@@ -2,7 +2,7 @@
 
 SAMPLE := tests/corpus/pcap/http-dns-wikipedia-multiflow.pcap
 
-.PHONY: demo test build deps deps-build
+.PHONY: demo test build deps deps-build fuzz
 
 deps:
 	scripts/install-deps.sh
@@ -20,3 +20,12 @@ demo: build
 # Runs every test; the corpus comparison prints its match rate per capture.
 test: deps
 	cargo test --workspace --release -- --show-output
+
+# Fuzzes the decoders, the flow shard and the capture-file reader for
+# FUZZ_SECONDS each (needs a nightly toolchain and `cargo install cargo-fuzz`).
+FUZZ_SECONDS ?= 60
+fuzz:
+	cd fuzz && python3 make-seeds.py
+	cd fuzz && for target in decode flows capture_file; do \
+		cargo +nightly fuzz run $$target corpus/$$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done

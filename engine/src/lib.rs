@@ -12,6 +12,7 @@
 #![deny(unsafe_code)]
 
 pub mod decode;
+pub mod fanout;
 pub mod flow;
 pub mod packet;
 pub mod source;

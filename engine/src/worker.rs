@@ -57,6 +57,12 @@ impl Worker {
         self.shard.advance_time(now_ns, sink);
     }
 
+    /// Emits a record for every flow with unreported packets and empties
+    /// the shard.
+    pub fn flush(&mut self, sink: &mut impl RecordSink) {
+        self.shard.flush(sink);
+    }
+
     /// Runs until the source ends or `stop` is raised, then flushes every
     /// flow to `sink`. A source error is returned after the flush, so the
     /// records of everything read before it are not lost.

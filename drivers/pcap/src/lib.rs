@@ -1,5 +1,6 @@
-//! Capture-file driver: reads pcap and pcapng captures and hands their
-//! packets to the engine through [`PacketSource`].
+//! The pcap driver: reads pcap and pcapng capture files, and live captures
+//! through libpcap, and hands their packets to the engine through
+//! [`PacketSource`].
 //!
 //! [`open_inputs`] is the entry point. It detects each input's format from
 //! its magic number, never from its name, and picks a reader:
@@ -22,13 +23,27 @@
 //! A damaged input yields every packet before the damage and then
 //! [`SourceError::Corrupt`] with the byte offset of the damaged record.
 //!
+//! Live capture goes through libpcap: [`LiveSource`] reads an interface
+//! that [`list_devices`] lists, with a filter set in the kernel.
+//! [`BpfFilter`] compiles a filter expression with libpcap for any driver,
+//! and [`FilteredSource`] applies one to a capture file in user space.
+//!
 //! [`PacketView::port`]: naudit_engine::PacketView::port
 
 #![deny(unsafe_code)]
 
+mod arena;
+mod devices;
+mod dlt;
+mod drops;
 mod endian;
+mod ffi;
+mod filter;
+mod filtered;
 mod format;
 mod interface;
+mod live;
+mod live_errors;
 mod mapped;
 mod merge;
 mod pcap;
@@ -40,6 +55,12 @@ use std::path::{Path, PathBuf};
 
 use naudit_engine::{BatchStatus, PacketSource, PacketView, SourceCounters, SourceError};
 
+pub use devices::{list_devices, DeviceAddress, DeviceInfo};
+pub use filter::{BpfFilter, FilterError, SockFilter};
+pub use filtered::{FilterCounters, FilteredSource};
+pub use live::{
+    LiveConfig, LiveSource, DEFAULT_BUFFER_SIZE_BYTES, DEFAULT_SNAPLEN_BYTES, DEFAULT_TIMEOUT_MS,
+};
 pub use mapped::MappedSource;
 pub use merge::MergeSource;
 pub use pcapng::MAX_BLOCK_LEN_BYTES;
