@@ -1,5 +1,6 @@
 //! Command-line options.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
@@ -10,13 +11,75 @@ use clap::{Parser, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "nauditd", version, about, long_about = None)]
 pub struct Cli {
-    /// Capture files to read (pcap or pcapng; `-` reads standard input).
-    /// Several files are merged into one input in timestamp order.
-    #[arg(short = 'r', long = "read", value_name = "FILE", num_args = 1.., required = true)]
+    /// Capture file to read (pcap or pcapng; `-` reads standard input).
+    /// Repeat -r to read several files, merged into one input in timestamp
+    /// order.
+    #[arg(
+        short = 'r',
+        long = "read",
+        value_name = "FILE",
+        action = clap::ArgAction::Append,
+        required_unless_present_any = ["interface", "list_interfaces"],
+        conflicts_with = "interface"
+    )]
     pub read: Vec<PathBuf>,
 
+    /// Network interface to capture from live (needs root, or the
+    /// CAP_NET_RAW and CAP_NET_ADMIN capabilities). `nauditd -D` lists them.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+
+    /// List the interfaces the chosen driver can capture from, and exit.
+    #[arg(short = 'D', long = "list-interfaces")]
+    pub list_interfaces: bool,
+
+    /// Live capture driver: libpcap (one queue, any OS libpcap supports) or
+    /// AF_PACKET (Linux, one memory-mapped ring per worker joined by the
+    /// kernel's flow hash). Default: afpacket on Linux with more than one
+    /// worker, pcap otherwise.
+    #[arg(long, value_enum, value_name = "DRIVER")]
+    pub driver: Option<DriverKind>,
+
+    /// Workers, one per core, each owning a share of the flows. Default:
+    /// one per available core.
+    #[arg(long, value_name = "COUNT")]
+    pub workers: Option<usize>,
+
+    /// Do not put the interface into promiscuous mode.
+    #[arg(short = 'p', long = "no-promiscuous")]
+    pub no_promiscuous: bool,
+
+    /// Bytes captured of each packet in live capture.
+    #[arg(long, value_name = "BYTES", default_value_t = 262_144)]
+    pub snaplen: u32,
+
+    /// Kernel buffer of the libpcap driver, in bytes.
+    #[arg(long = "buffer-size", value_name = "BYTES", default_value_t = 16 << 20)]
+    pub buffer_size_bytes: u32,
+
+    /// Deliver each packet as soon as it arrives (libpcap immediate mode)
+    /// instead of in kernel-buffered batches.
+    #[arg(long)]
+    pub immediate: bool,
+
+    /// Size of one block of the AF_PACKET ring, in bytes (a multiple of the
+    /// page size).
+    #[arg(long = "ring-block-size", value_name = "BYTES", default_value_t = 4 << 20)]
+    pub ring_block_bytes: u32,
+
+    /// Blocks in each AF_PACKET ring (one ring per worker).
+    #[arg(long = "ring-blocks", value_name = "COUNT", default_value_t = 64)]
+    pub ring_blocks: u32,
+
+    /// Packet filter, as tcpdump takes it (for example `tcp port 80`),
+    /// compiled with libpcap. It runs in the kernel for the libpcap driver
+    /// and in user space for files and the AF_PACKET driver.
+    #[arg(value_name = "FILTER", trailing_var_arg = true)]
+    pub filter: Vec<String>,
+
     /// Where to write records: a file path, or `-` for standard output.
-    /// Without it, records go to standard output.
+    /// Without it, records go to standard output, unless -P serves them and
+    /// --format is not given.
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
 
@@ -65,9 +128,72 @@ pub struct Cli {
     #[arg(long = "source-id", value_name = "ID", default_value = "0")]
     pub source_id: String,
 
+    /// Serve the Argus record stream on this TCP port, as argus does on port
+    /// 561. ra, racluster and radium read it with `-S HOST:PORT`, and their
+    /// filter expression selects records on the sensor. Works together with
+    /// -w. Filters may use tcp, udp, icmp, arp, rarp, ip, ipv4, ipv6, man,
+    /// [src|dst] host, net and port, proto, and, or, not and parentheses;
+    /// other ra primitives get a syntax-error reply.
+    #[arg(short = 'P', long = "port", value_name = "PORT")]
+    pub stream_port: Option<u16>,
+
+    /// Address the record stream listens on. The default accepts local
+    /// clients only; give 0.0.0.0 or :: to accept clients from the network.
+    #[arg(long = "bind", value_name = "ADDR", default_value = "127.0.0.1", requires = "stream_port")]
+    pub bind: IpAddr,
+
+    /// Interval between the status management records (MARs) sent to stream
+    /// clients, in seconds; 0 sends none. Clients close a stream that stays
+    /// silent for twice this interval, a check that 0 turns off.
+    #[arg(short = 'M', long = "mar-interval", value_name = "SECS", default_value_t = 60)]
+    pub mar_interval_secs: u16,
+
+    /// Capacity of each stream client's queue, in records. A client that
+    /// falls this far behind is disconnected, so a slow reader never stalls
+    /// capture.
+    #[arg(long = "stream-queue", value_name = "RECORDS", default_value_t = 8192, requires = "stream_port")]
+    pub stream_queue_records: usize,
+
+    /// Before reading the input, wait until this many stream clients have
+    /// connected and sent START, so that they receive every record of a
+    /// capture file. SIGINT or SIGTERM ends the wait. Example: `nauditd -r
+    /// trace.pcap -P 5611 --wait-clients 1`, then `ra -S 127.0.0.1:5611`.
+    /// ra 3.0.8 keeps reconnecting after the stream ends unless its
+    /// configuration sets RA_RELIABLE_CONNECT=no.
+    #[arg(long = "wait-clients", value_name = "COUNT", default_value_t = 0, requires = "stream_port")]
+    pub wait_clients: usize,
+
+    /// After the end of the input, keep the record stream open for this many
+    /// seconds before the closing MAR: status MARs continue and new clients
+    /// are accepted. SIGINT or SIGTERM ends it early.
+    #[arg(long = "linger", value_name = "SECS", default_value_t = 0.0, requires = "stream_port")]
+    pub linger_secs: f64,
+
     /// Do not print the run summary on standard error.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+/// Live capture drivers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DriverKind {
+    /// libpcap: one queue.
+    Pcap,
+    /// Linux AF_PACKET TPACKET_V3 rings in a fanout group: one per worker.
+    Afpacket,
+}
+
+impl Cli {
+    /// The filter expression, or `None` when no filter was given.
+    pub fn filter_expression(&self) -> Option<String> {
+        let expression = self.filter.join(" ");
+        (!expression.trim().is_empty()).then_some(expression)
+    }
+
+    /// The number of workers asked for, else one per available core.
+    pub fn worker_count(&self) -> usize {
+        self.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |count| count.get()))
+    }
 }
 
 /// Record formats.

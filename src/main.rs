@@ -1,9 +1,11 @@
 //! nauditd: reads packets and writes bidirectional flow records.
 
 mod cli;
+mod input;
 mod output;
 mod run;
 mod summary;
+mod workers;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -1,4 +1,5 @@
-//! Chooses and opens the record sink from the command line.
+//! Chooses and opens the record sinks from the command line, and hands
+//! every record to each of them.
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -6,12 +7,13 @@ use std::path::Path;
 
 use naudit_engine::flow::{FlowRecord, RecordSink};
 use naudit_records::argus::{ArgusFileError, ArgusFileWriter, MarCounters, SourceId};
+use naudit_records::stream::{RecordStream, StreamStats};
 use naudit_records::{Format, RecordWriter};
 
 use crate::cli::{Cli, OutputFormat};
 
-/// The sink records are written to.
-pub enum Output {
+/// One destination of records.
+enum Sink {
     /// CSV, JSON lines or a text table.
     Text {
         /// The encoder and its destination.
@@ -28,64 +30,133 @@ pub enum Output {
         /// The first write error, kept until [`Output::finish`].
         error: Option<ArgusFileError>,
     },
+    /// The Argus record stream server.
+    Stream(RecordStream),
+}
+
+/// Counts from the sinks, for the run summary.
+#[derive(Clone, Copy, Debug)]
+pub struct OutputReport {
+    /// Records written to the file or standard output, or, without such a
+    /// sink, records handed to the stream.
+    pub records_written: u64,
+    /// The stream server's counts, when it ran.
+    pub stream: Option<StreamStats>,
+}
+
+/// Every sink of the run; each record goes to all of them.
+pub struct Output {
+    sinks: Vec<Sink>,
+    records_emitted: u64,
 }
 
 impl Output {
     /// Opens the destination `-w` names (standard output without it) in the
     /// format `--format` names. The default format is Argus binary with
     /// `-w`, otherwise a table on a terminal and CSV elsewhere.
+    ///
+    /// With -P and neither -w nor --format, no file or standard output sink
+    /// is opened: the records go to the stream only, which
+    /// [`Output::add_stream`] adds.
     pub fn open(cli: &Cli, initial: &MarCounters) -> Result<Output, String> {
-        let to_stdout = cli.write.as_deref().map_or(true, |path| path == Path::new("-"));
-        let format = match (cli.format, &cli.write) {
-            (Some(format), _) => format,
-            (None, Some(_)) => OutputFormat::Argus,
-            (None, None) if io::stdout().is_terminal() => OutputFormat::Text,
-            (None, None) => OutputFormat::Csv,
-        };
-
-        let (output, destination): (Box<dyn Write>, String) = match &cli.write {
-            Some(path) if !to_stdout => (Box::new(BufWriter::new(create_file(path)?)), path.display().to_string()),
-            _ => (Box::new(io::stdout().lock()), "standard output".to_string()),
-        };
-        let text_format = match format {
-            OutputFormat::Csv => Format::Csv,
-            OutputFormat::Json => Format::Json,
-            OutputFormat::Text => Format::Text,
-            OutputFormat::Argus => {
-                let source_id: SourceId = cli.source_id.parse().map_err(|error| format!("{error}"))?;
-                let writer = ArgusFileWriter::new(output, destination, source_id, initial)
-                    .map_err(|error| error.to_string())?;
-                return Ok(Output::Argus { writer, records_written: 0, error: None });
-            }
-        };
-        Ok(Output::Text { writer: RecordWriter::new(text_format, output), destination })
+        let mut output = Output { sinks: Vec::new(), records_emitted: 0 };
+        let stream_only = cli.stream_port.is_some() && cli.write.is_none() && cli.format.is_none();
+        if !stream_only {
+            output.sinks.push(open_file_sink(cli, initial)?);
+        }
+        Ok(output)
     }
 
-    /// Flushes everything written, closes an Argus stream with its closing
-    /// management record, and returns the number of records written, or a
-    /// message naming the destination and the I/O error.
-    pub fn finish(self, closing: &MarCounters) -> Result<u64, String> {
-        match self {
-            Output::Text { writer, destination } => {
-                writer.finish().map_err(|error| format!("{destination}: writing records failed: {error}"))
-            }
-            Output::Argus { writer, records_written, error } => {
-                if let Some(error) = error {
-                    return Err(error.to_string());
+    /// Adds the record stream server as a sink.
+    pub fn add_stream(&mut self, stream: RecordStream) {
+        self.sinks.push(Sink::Stream(stream));
+    }
+
+    /// Returns the record stream server, if there is one.
+    pub fn stream(&self) -> Option<&RecordStream> {
+        self.sinks.iter().find_map(|sink| match sink {
+            Sink::Stream(stream) => Some(stream),
+            _ => None,
+        })
+    }
+
+    /// Flushes everything written, closes an Argus file with its closing
+    /// management record, sends the stream's closing MAR and closes its
+    /// connections. Returns the counts for the summary, or a message naming
+    /// the destination and the I/O error.
+    ///
+    /// Every sink is finished even when an earlier one fails; the first
+    /// error is returned.
+    pub fn finish(self, closing: &MarCounters) -> Result<OutputReport, String> {
+        let mut report = OutputReport { records_written: self.records_emitted, stream: None };
+        let mut first_error = None;
+        for sink in self.sinks {
+            let result = match sink {
+                Sink::Text { writer, destination } => {
+                    writer.finish().map_err(|error| format!("{destination}: writing records failed: {error}"))
                 }
-                writer.finish(closing).map_err(|error| error.to_string())?;
-                Ok(records_written)
+                Sink::Argus { writer, records_written, error } => match error {
+                    Some(error) => Err(error.to_string()),
+                    None => writer.finish(closing).map(|_| records_written).map_err(|error| error.to_string()),
+                },
+                Sink::Stream(stream) => {
+                    report.stream = Some(stream.shutdown());
+                    continue;
+                }
+            };
+            match result {
+                Ok(records_written) => report.records_written = records_written,
+                Err(message) => {
+                    first_error.get_or_insert(message);
+                }
             }
+        }
+        match first_error {
+            Some(message) => Err(message),
+            None => Ok(report),
         }
     }
 
-    /// Records written so far.
+    /// Records written so far to the file or standard output, or handed to
+    /// the stream when there is no such sink.
     pub fn records_written(&self) -> u64 {
-        match self {
-            Output::Text { writer, .. } => writer.records_written(),
-            Output::Argus { records_written, .. } => *records_written,
-        }
+        self.sinks
+            .iter()
+            .find_map(|sink| match sink {
+                Sink::Text { writer, .. } => Some(writer.records_written()),
+                Sink::Argus { records_written, .. } => Some(*records_written),
+                Sink::Stream(_) => None,
+            })
+            .unwrap_or(self.records_emitted)
     }
+}
+
+/// Opens the file or standard output sink that -w and --format choose.
+fn open_file_sink(cli: &Cli, initial: &MarCounters) -> Result<Sink, String> {
+    let to_stdout = cli.write.as_deref().map_or(true, |path| path == Path::new("-"));
+    let format = match (cli.format, &cli.write) {
+        (Some(format), _) => format,
+        (None, Some(_)) => OutputFormat::Argus,
+        (None, None) if io::stdout().is_terminal() => OutputFormat::Text,
+        (None, None) => OutputFormat::Csv,
+    };
+
+    let (output, destination): (Box<dyn Write>, String) = match &cli.write {
+        Some(path) if !to_stdout => (Box::new(BufWriter::new(create_file(path)?)), path.display().to_string()),
+        _ => (Box::new(io::stdout().lock()), "standard output".to_string()),
+    };
+    let text_format = match format {
+        OutputFormat::Csv => Format::Csv,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Argus => {
+            let source_id: SourceId = cli.source_id.parse().map_err(|error| format!("{error}"))?;
+            let writer =
+                ArgusFileWriter::new(output, destination, source_id, initial).map_err(|error| error.to_string())?;
+            return Ok(Sink::Argus { writer, records_written: 0, error: None });
+        }
+    };
+    Ok(Sink::Text { writer: RecordWriter::new(text_format, output), destination })
 }
 
 fn create_file(path: &Path) -> Result<File, String> {
@@ -94,11 +165,11 @@ fn create_file(path: &Path) -> Result<File, String> {
     })
 }
 
-impl RecordSink for Output {
+impl RecordSink for Sink {
     fn emit(&mut self, record: &FlowRecord) {
         match self {
-            Output::Text { writer, .. } => writer.emit(record),
-            Output::Argus { writer, records_written, error } => {
+            Sink::Text { writer, .. } => writer.emit(record),
+            Sink::Argus { writer, records_written, error } => {
                 if error.is_some() {
                     return;
                 }
@@ -110,6 +181,16 @@ impl RecordSink for Output {
                     }
                 }
             }
+            Sink::Stream(stream) => stream.publish(record),
+        }
+    }
+}
+
+impl RecordSink for Output {
+    fn emit(&mut self, record: &FlowRecord) {
+        self.records_emitted += 1;
+        for sink in &mut self.sinks {
+            sink.emit(record);
         }
     }
 }

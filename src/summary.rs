@@ -6,6 +6,7 @@ use naudit_engine::decode::Layer;
 use naudit_engine::flow::ShardCounters;
 use naudit_engine::stats::WorkerStats;
 use naudit_engine::SourceCounters;
+use naudit_records::stream::StreamStats;
 
 /// Everything the summary reports.
 pub struct RunSummary {
@@ -17,6 +18,8 @@ pub struct RunSummary {
     pub flows: ShardCounters,
     /// Records written to the output.
     pub records_written: u64,
+    /// Counts of the record stream server, when -P started one.
+    pub stream: Option<StreamStats>,
     /// Wall-clock time from the start of capture to the end of output.
     pub elapsed: Duration,
 }
@@ -43,7 +46,7 @@ impl RunSummary {
         let packets_per_second = if seconds > 0.0 { self.packets.packets as f64 / seconds } else { 0.0 };
         let packets = &self.packets;
         let flows = &self.flows;
-        format!(
+        let mut text = format!(
             "nauditd summary:\n\
              \x20 packets read       {}\n\
              \x20 packets decoded    {}\n\
@@ -73,6 +76,18 @@ impl RunSummary {
             self.records_written,
             seconds,
             packets_per_second,
-        )
+        );
+        if let Some(stream) = &self.stream {
+            text.push_str(&format!(
+                "  stream clients     {} (started {}, fell behind and disconnected {}, \
+                 filters rejected {}, rejected for the client limit {})\n",
+                stream.clients_accepted,
+                stream.clients_started,
+                stream.clients_fell_behind,
+                stream.filters_rejected,
+                stream.clients_rejected,
+            ));
+        }
+        text
     }
 }

@@ -121,4 +121,12 @@ pub trait PacketSource {
     /// The input's name for messages: a file path, `-` for standard input,
     /// an interface or a port.
     fn name(&self) -> &str;
+
+    /// The latest packet time the driver has seen on any of its queues, when
+    /// it knows it: a queue fed by a classifier that reads one input for
+    /// several workers. A worker moves its flow time to it, so flows of a
+    /// quiet queue time out as they would with one worker.
+    fn time_watermark_ns(&self) -> Option<u64> {
+        None
+    }
 }

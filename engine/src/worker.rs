@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::decode::decode_packet;
 use crate::flow::{FlowShard, PacketFacts, RecordSink, ShardConfig};
 use crate::packet::PacketView;
-use crate::source::{BatchStatus, PacketSource, SourceError};
+use crate::source::{BatchStatus, PacketSource, SourceCounters, SourceError};
 use crate::stats::WorkerStats;
 
 /// One worker: a flow shard and its packet statistics.
@@ -72,19 +72,48 @@ impl Worker {
         sink: &mut K,
         stop: &AtomicBool,
     ) -> Result<RunEnd, SourceError> {
+        self.run_with(source, sink, stop, || None, |_, _| {})
+    }
+
+    /// Runs like [`Worker::run`], with two hooks: `idle_now_ns` gives the
+    /// wall-clock time when the source has nothing (live capture, so flows
+    /// time out and status records go out on a quiet link; `None` keeps
+    /// packet time, as for files), and `after_batch` sees the worker and the
+    /// source's counters after every batch and after the final flush.
+    pub fn run_with<S, K, C, B>(
+        &mut self,
+        source: &mut S,
+        sink: &mut K,
+        stop: &AtomicBool,
+        mut idle_now_ns: C,
+        mut after_batch: B,
+    ) -> Result<RunEnd, SourceError>
+    where
+        S: PacketSource,
+        K: RecordSink,
+        C: FnMut() -> Option<u64>,
+        B: FnMut(&Worker, &SourceCounters),
+    {
         let result = loop {
             if stop.load(Ordering::Relaxed) {
                 break Ok(RunEnd::Stopped);
             }
             let status = source.next_batch(|batch| self.process_batch(batch, sink));
+            if let Some(watermark_ns) = source.time_watermark_ns() {
+                self.shard.advance_time(watermark_ns, sink);
+            }
             match status {
-                Ok(BatchStatus::Packets(_)) => {}
-                Ok(BatchStatus::Idle) => std::thread::yield_now(),
+                Ok(BatchStatus::Packets(_)) => after_batch(self, &source.counters()),
+                Ok(BatchStatus::Idle) => match idle_now_ns() {
+                    Some(now_ns) => self.shard.advance_time(now_ns, sink),
+                    None => std::thread::yield_now(),
+                },
                 Ok(BatchStatus::End) => break Ok(RunEnd::EndOfInput),
                 Err(error) => break Err(error),
             }
         };
         self.shard.flush(sink);
+        after_batch(self, &source.counters());
         result
     }
 }

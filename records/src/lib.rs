@@ -1,5 +1,5 @@
-//! Flow record encoders and sinks: Argus v3 binary, CSV, JSON lines and a
-//! readable text table.
+//! Flow record encoders and sinks: Argus v3 binary, CSV, JSON lines, a
+//! readable text table, and the Argus record stream server.
 //!
 //! Encoders append to caller-owned buffers and never fail; sinks own the
 //! I/O and keep the first error, so a worker emitting records is never
@@ -10,6 +10,7 @@ pub mod columns;
 pub mod csv;
 pub mod json;
 pub mod names;
+pub mod stream;
 pub mod text;
 pub mod writer;
 

@@ -1,7 +1,7 @@
 //! The classifier thread's side: read the source, hash each packet to its
 //! worker, copy it into one of that worker's buffers and post it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::queue::WorkerQueue;
@@ -42,6 +42,10 @@ pub struct Classifier<S: PacketSource> {
     lanes: Vec<Lane>,
     config: FanoutConfig,
     finished: Arc<AtomicBool>,
+    /// The latest packet time classified, published for the workers when
+    /// the input ends.
+    final_watermark_ns: Arc<AtomicU64>,
+    watermark_ns: u64,
 }
 
 /// Splits `source` over `workers` queues. Run [`Classifier::run`] on one
@@ -50,16 +54,23 @@ pub fn fanout<S: PacketSource>(source: S, workers: usize, config: FanoutConfig) 
     let workers = workers.max(1);
     let capacity = config.buffers_per_worker.max(1);
     let finished = Arc::new(AtomicBool::new(false));
+    let final_watermark_ns = Arc::new(AtomicU64::new(0));
     let mut lanes = Vec::with_capacity(workers);
     let mut queues = Vec::with_capacity(workers);
     for index in 0..workers {
         let (notifications, ready) = rtrb::RingBuffer::new(capacity);
         let (returns, buffer_stack) = rtrb::RingBuffer::new(capacity);
         lanes.push(Lane { notifications, buffer_stack, buffers_created: 0 });
-        queues.push(WorkerQueue::new(format!("{} (queue {index})", source.name()), ready, returns, Arc::clone(&finished)));
+        queues.push(WorkerQueue::new(
+            format!("{} (queue {index})", source.name()),
+            ready,
+            returns,
+            Arc::clone(&finished),
+            Arc::clone(&final_watermark_ns),
+        ));
     }
     let config = FanoutConfig { buffers_per_worker: capacity, ..config };
-    (Classifier { source, lanes, config, finished }, queues)
+    (Classifier { source, lanes, config, finished, final_watermark_ns, watermark_ns: 0 }, queues)
 }
 
 impl<S: PacketSource> Classifier<S> {
@@ -73,6 +84,7 @@ impl<S: PacketSource> Classifier<S> {
     /// returned after that, so the workers still finish what they have.
     pub fn run(&mut self, stop: &AtomicBool) -> Result<(), SourceError> {
         let result = self.classify_all(stop);
+        self.final_watermark_ns.store(self.watermark_ns, Ordering::Release);
         self.finished.store(true, Ordering::Release);
         result
     }
@@ -80,12 +92,14 @@ impl<S: PacketSource> Classifier<S> {
     fn classify_all(&mut self, stop: &AtomicBool) -> Result<(), SourceError> {
         let lanes = &mut self.lanes;
         let config = self.config;
+        let watermark_ns = &mut self.watermark_ns;
         loop {
             if stop.load(Ordering::Relaxed) {
                 return Ok(());
             }
             let status = self.source.next_batch(|batch| {
                 for packet in batch {
+                    *watermark_ns = (*watermark_ns).max(packet.timestamp_ns);
                     let decoded = decode_packet(packet.link_type, packet.data);
                     let index = worker_index(worker_hash(&decoded), lanes.len());
                     let lane = &mut lanes[index];
@@ -97,6 +111,7 @@ impl<S: PacketSource> Classifier<S> {
                         wire_len_bytes: packet.wire_len_bytes,
                         link_type: packet.link_type,
                         port: packet.port,
+                        watermark_ns: *watermark_ns,
                         data,
                     };
                     // The ring holds as many slots as the lane has buffers,

@@ -32,6 +32,9 @@ struct Slot {
     wire_len_bytes: u32,
     link_type: LinkType,
     port: u16,
+    /// The latest packet time the classifier had seen, on any worker's
+    /// queue, when it posted this packet.
+    watermark_ns: u64,
     /// The captured bytes; its capacity is kept when it returns to the
     /// buffer stack.
     data: Vec<u8>,

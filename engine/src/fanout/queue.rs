@@ -1,7 +1,7 @@
 //! The worker's side of the classifier: a packet source reading one
 //! notification ring.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::Slot;
@@ -14,6 +14,8 @@ pub struct WorkerQueue {
     ready: rtrb::Consumer<Slot>,
     returns: rtrb::Producer<Vec<u8>>,
     finished: Arc<AtomicBool>,
+    final_watermark_ns: Arc<AtomicU64>,
+    watermark_ns: u64,
     batch: Vec<Slot>,
     counters: SourceCounters,
 }
@@ -24,12 +26,15 @@ impl WorkerQueue {
         ready: rtrb::Consumer<Slot>,
         returns: rtrb::Producer<Vec<u8>>,
         finished: Arc<AtomicBool>,
+        final_watermark_ns: Arc<AtomicU64>,
     ) -> WorkerQueue {
         WorkerQueue {
             name,
             ready,
             returns,
             finished,
+            final_watermark_ns,
+            watermark_ns: 0,
             batch: Vec::with_capacity(MAX_BATCH_PACKETS),
             counters: SourceCounters::default(),
         }
@@ -46,7 +51,11 @@ impl PacketSource for WorkerQueue {
             // so an empty ring seen after the flag stays empty.
             let finished = self.finished.load(Ordering::Acquire);
             if self.ready.is_empty() {
-                return Ok(if finished { BatchStatus::End } else { BatchStatus::Idle });
+                if !finished {
+                    return Ok(BatchStatus::Idle);
+                }
+                self.watermark_ns = self.watermark_ns.max(self.final_watermark_ns.load(Ordering::Acquire));
+                return Ok(BatchStatus::End);
             }
         }
 
@@ -74,6 +83,7 @@ impl PacketSource for WorkerQueue {
 
         self.counters.received_pkts += count as u64;
         for slot in self.batch.drain(..) {
+            self.watermark_ns = self.watermark_ns.max(slot.watermark_ns);
             // The buffer stack has room for every buffer of this lane.
             let _ = self.returns.push(slot.data);
         }
@@ -86,5 +96,9 @@ impl PacketSource for WorkerQueue {
 
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn time_watermark_ns(&self) -> Option<u64> {
+        Some(self.watermark_ns)
     }
 }

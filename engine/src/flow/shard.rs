@@ -234,6 +234,7 @@ impl FlowShard {
 
         self.fragments.expire(now_ns, &mut self.expired_fragments);
         self.count_expired_fragments(sink);
+        self.emit_due_status_reports(now_ns, sink);
 
         for class in [Class::Tcp, Class::OtherIp, Class::Icmp, Class::Arp, Class::Layer2, Class::Closed] {
             let timeout_ns = self.class_timeout_ns(class);
@@ -250,20 +251,36 @@ impl FlowShard {
             }
         }
 
+    }
+
+    /// Emits the status reports due by `now_ns`. A flow whose idle timeout
+    /// falls before its status report is left to the idle pass, so each
+    /// interval ends with whichever event comes first in packet time, however
+    /// often the clock is advanced.
+    fn emit_due_status_reports(&mut self, now_ns: u64, sink: &mut impl RecordSink) {
         let interval_ns = self.config.timeouts.status_interval_ns;
         while let Some(start) = self.interval_starts.front().copied() {
             if start.first_ns.saturating_add(interval_ns) > now_ns {
                 break;
             }
             self.interval_starts.pop_front();
-            let slot = &mut self.slots[start.slot as usize];
+            let slot = &self.slots[start.slot as usize];
             let current = slot.generation == start.generation
                 && !slot.state.interval_is_empty()
                 && slot.state.interval_first_ns() == start.first_ns;
-            if current {
+            if current && self.status_due_before_idle(start.slot) {
                 self.emit_status(start.slot, sink);
             }
         }
+    }
+
+    /// True when the flow in `slot` reaches the end of its status interval
+    /// no later than its idle timeout.
+    fn status_due_before_idle(&self, slot: u32) -> bool {
+        let entry = &self.slots[slot as usize];
+        let status_due_ns = entry.state.interval_first_ns().saturating_add(self.config.timeouts.status_interval_ns);
+        let idle_due_ns = entry.state.last_ns.saturating_add(self.class_timeout_ns(entry.class));
+        status_due_ns <= idle_due_ns
     }
 
     /// Emits a record for every flow with unreported packets and empties
@@ -305,8 +322,14 @@ impl FlowShard {
         sink: &mut impl RecordSink,
     ) {
         if let Some(&slot) = self.index.get(&key) {
+            let state = &self.slots[slot as usize].state;
+            let status_due = !state.interval_is_empty()
+                && packet.time_ns >= state.interval_first_ns().saturating_add(self.config.timeouts.status_interval_ns);
+            if status_due && self.status_due_before_idle(slot) {
+                self.emit_status(slot, sink);
+            }
             if self.continues_flow(slot, packet, sink) {
-                self.add_to_flow(slot, direction, packet, sink);
+                self.add_to_flow(slot, direction, packet);
                 return;
             }
         }
@@ -332,7 +355,7 @@ impl FlowShard {
         self.link_tail(slot, class);
         self.index.insert(key, slot);
         self.counters.flows_created += 1;
-        self.add_to_flow(slot, direction, packet, sink);
+        self.add_to_flow(slot, direction, packet);
     }
 
     /// Decides whether a packet belongs to the flow in `slot`, ending that
@@ -356,13 +379,7 @@ impl FlowShard {
         false
     }
 
-    fn add_to_flow(&mut self, slot: u32, direction: KeyDirection, packet: &PacketFacts<'_>, sink: &mut impl RecordSink) {
-        let interval_ns = self.config.timeouts.status_interval_ns;
-        let state = &self.slots[slot as usize].state;
-        if !state.interval_is_empty() && packet.time_ns >= state.interval_first_ns().saturating_add(interval_ns) {
-            self.emit_status(slot, sink);
-        }
-
+    fn add_to_flow(&mut self, slot: u32, direction: KeyDirection, packet: &PacketFacts<'_>) {
         let entry = &mut self.slots[slot as usize];
         let was_empty = entry.state.interval_is_empty();
         let was_closed = entry.state.is_closed();

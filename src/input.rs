@@ -1,0 +1,144 @@
+//! Opens the packet input the command line names: capture files, or a live
+//! interface through libpcap or AF_PACKET, with the filter expression
+//! applied where the driver allows.
+
+use naudit_engine::{BatchStatus, PacketSource, PacketView, SourceCounters, SourceError};
+use naudit_pcap::{CaptureSource, FilteredSource, LiveConfig, LiveSource};
+use naudit_tilera_compat::{AfPacketConfig, AfPacketDriver, AfPacketQueue};
+
+use crate::cli::{Cli, DriverKind};
+
+/// Milliseconds an AF_PACKET block waits for more packets before the kernel
+/// hands it over on a quiet link.
+const AFPACKET_BLOCK_TIMEOUT_MS: u32 = 10;
+
+/// The opened input.
+pub enum Input {
+    /// Capture files, read by a software classifier when there are several
+    /// workers.
+    Files(FilteredOrPlain<CaptureSource>),
+    /// libpcap live capture: one queue, its filter in the kernel.
+    Pcap(LiveSource),
+    /// AF_PACKET rings, one per worker; the filter runs in user space.
+    AfPacket(Vec<FilteredOrPlain<AfPacketQueue>>),
+}
+
+/// A source with or without a user-space filter in front of it.
+pub enum FilteredOrPlain<S: PacketSource> {
+    /// Packets pass the filter expression first.
+    Filtered(FilteredSource<S>),
+    /// Every packet is delivered.
+    Plain(S),
+}
+
+impl<S: PacketSource> PacketSource for FilteredOrPlain<S> {
+    fn next_batch<F>(&mut self, process: F) -> Result<BatchStatus, SourceError>
+    where
+        F: FnOnce(&[PacketView<'_>]),
+    {
+        match self {
+            FilteredOrPlain::Filtered(source) => source.next_batch(process),
+            FilteredOrPlain::Plain(source) => source.next_batch(process),
+        }
+    }
+
+    fn counters(&self) -> SourceCounters {
+        match self {
+            FilteredOrPlain::Filtered(source) => source.counters(),
+            FilteredOrPlain::Plain(source) => source.counters(),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            FilteredOrPlain::Filtered(source) => source.name(),
+            FilteredOrPlain::Plain(source) => source.name(),
+        }
+    }
+}
+
+/// The driver that live capture on `cli.interface` uses.
+pub fn live_driver(cli: &Cli) -> DriverKind {
+    cli.driver.unwrap_or(if cfg!(target_os = "linux") && cli.worker_count() > 1 {
+        DriverKind::Afpacket
+    } else {
+        DriverKind::Pcap
+    })
+}
+
+fn with_filter<S: PacketSource>(source: S, filter: Option<&str>) -> Result<FilteredOrPlain<S>, String> {
+    match filter {
+        Some(expression) => FilteredSource::new(source, expression)
+            .map(FilteredOrPlain::Filtered)
+            .map_err(|error| format!("invalid filter: {error}")),
+        None => Ok(FilteredOrPlain::Plain(source)),
+    }
+}
+
+/// Opens what the command line asks for.
+pub fn open(cli: &Cli) -> Result<Input, String> {
+    let filter = cli.filter_expression();
+    let Some(interface) = &cli.interface else {
+        let files = naudit_pcap::open_inputs(&cli.read).map_err(|error| error.to_string())?;
+        return with_filter(files, filter.as_deref()).map(Input::Files);
+    };
+
+    match live_driver(cli) {
+        DriverKind::Pcap => {
+            let config = LiveConfig {
+                snaplen_bytes: cli.snaplen,
+                promiscuous: !cli.no_promiscuous,
+                immediate_mode: cli.immediate,
+                buffer_size_bytes: cli.buffer_size_bytes,
+                filter: filter.clone(),
+                ..LiveConfig::new(interface.clone())
+            };
+            LiveSource::open(&config).map(Input::Pcap).map_err(|error| describe(&error))
+        }
+        DriverKind::Afpacket => {
+            let config = AfPacketConfig {
+                queues: cli.worker_count(),
+                block_size_bytes: cli.ring_block_bytes,
+                block_count: cli.ring_blocks,
+                frame_size_bytes: cli.snaplen,
+                block_timeout_ms: AFPACKET_BLOCK_TIMEOUT_MS,
+                promiscuous: !cli.no_promiscuous,
+                ..AfPacketConfig::for_interface(interface.clone())
+            };
+            let queues = AfPacketDriver::open(&config).map_err(|error| describe(&error))?;
+            // NOTE: the filter runs in user space here, because the kernel
+            // takes the outer VLAN tag out of the frame before a socket filter
+            // sees it, so `vlan` expressions would not match in the kernel.
+            let queues = queues
+                .into_iter()
+                .map(|queue| with_filter(queue, filter.as_deref()))
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok(Input::AfPacket(queues))
+        }
+    }
+}
+
+fn describe(error: &SourceError) -> String {
+    error.to_string()
+}
+
+/// Prints the interfaces the chosen driver can capture from.
+pub fn list_interfaces(cli: &Cli) -> Result<(), String> {
+    match cli.driver.unwrap_or(DriverKind::Pcap) {
+        DriverKind::Pcap => {
+            let devices = naudit_pcap::list_devices().map_err(|error| error.to_string())?;
+            for device in devices {
+                println!("{device}");
+            }
+        }
+        DriverKind::Afpacket => {
+            let interfaces = naudit_tilera_compat::list_interfaces().map_err(|error| error.to_string())?;
+            for interface in interfaces {
+                let state = if interface.admin_up { "up" } else { "down" };
+                let link = interface.link_type.map_or("not capturable".to_string(), |link| format!("link type {}", link.0));
+                println!("{} (index {}, {state}, {link})", interface.name, interface.index);
+            }
+        }
+    }
+    Ok(())
+}

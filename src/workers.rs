@@ -1,0 +1,268 @@
+//! Running workers: one on the calling thread, or several, one per core,
+//! each owning one driver queue and one flow shard and sending its records
+//! through a single-producer ring to the output on the calling thread.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use naudit_engine::fanout::{fanout, FanoutConfig};
+use naudit_engine::flow::{FlowRecord, RecordSink, ShardConfig, ShardCounters};
+use naudit_engine::stats::WorkerStats;
+use naudit_engine::worker::{RunEnd, Worker};
+use naudit_engine::{PacketSource, SourceCounters, SourceError};
+use naudit_records::stream::{CounterTotals, SensorCounters};
+
+/// Records a worker can have in flight to the output before it waits.
+const RECORD_RING_CAPACITY: usize = 16 * 1024;
+/// How long the output sleeps when every record ring is empty.
+const OUTPUT_IDLE_SLEEP: Duration = Duration::from_micros(200);
+/// How often the output adds up the workers' totals for the stream's
+/// management records.
+const TOTALS_INTERVAL: Duration = Duration::from_millis(100);
+
+/// What every run of workers needs.
+pub struct RunContext<'a> {
+    /// Shard configuration; the flow capacity is shared among workers.
+    pub config: ShardConfig,
+    /// Raised by SIGINT and SIGTERM.
+    pub stop: &'a AtomicBool,
+    /// Totals for the record stream's management records.
+    pub totals: &'a SensorCounters,
+    /// True for live capture: an idle worker advances flow time from the
+    /// clock, so flows time out on a quiet link.
+    pub live: bool,
+}
+
+/// What the workers of one run counted.
+#[derive(Debug, Default)]
+pub struct WorkersSummary {
+    /// Counters of the capture driver, all queues together.
+    pub source: SourceCounters,
+    /// Packet statistics of all workers.
+    pub packets: WorkerStats,
+    /// Flow events of all shards.
+    pub flows: ShardCounters,
+}
+
+/// The current wall-clock time in nanoseconds since the Unix epoch.
+pub fn wall_clock_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos() as u64)
+}
+
+fn totals_of(worker: &Worker, source: &SourceCounters) -> CounterTotals {
+    let stats = worker.stats();
+    let flows = worker.shard().counters();
+    CounterTotals {
+        packets: stats.packets,
+        bytes: stats.wire_bytes,
+        dropped_packets: source.dropped_pkts(),
+        flows: flows.flows_created,
+        records: flows.records_emitted,
+        active_flows: worker.shard().active_flows() as u64,
+    }
+}
+
+fn add_totals(total: &mut CounterTotals, other: &CounterTotals) {
+    total.packets += other.packets;
+    total.bytes += other.bytes;
+    total.dropped_packets += other.dropped_packets;
+    total.flows += other.flows;
+    total.records += other.records;
+    total.active_flows += other.active_flows;
+}
+
+fn add_flow_counters(total: &mut ShardCounters, other: &ShardCounters) {
+    total.flows_created += other.flows_created;
+    total.records_emitted += other.records_emitted;
+    total.flows_idle_expired += other.flows_idle_expired;
+    total.flows_closed += other.flows_closed;
+    total.flows_evicted += other.flows_evicted;
+    total.orphan_fragments += other.orphan_fragments;
+    total.unkeyed_pkts += other.unkeyed_pkts;
+}
+
+/// Runs one worker on the calling thread, writing straight to `output`.
+pub fn run_single<S: PacketSource>(
+    source: &mut S,
+    context: &RunContext<'_>,
+    output: &mut impl RecordSink,
+) -> (WorkersSummary, Result<RunEnd, SourceError>) {
+    let mut worker = Worker::new(context.config);
+    let live = context.live;
+    let result = worker.run_with(
+        source,
+        output,
+        context.stop,
+        || live.then(wall_clock_ns),
+        |worker, counters| context.totals.store(&totals_of(worker, counters)),
+    );
+    let summary =
+        WorkersSummary { source: source.counters(), packets: *worker.stats(), flows: worker.shard().counters() };
+    (summary, result)
+}
+
+/// Reads one source with `workers` workers: a classifier thread spreads its
+/// packets over them by flow, as the tilera-compat model does for capture
+/// files.
+pub fn run_classified<S: PacketSource + Send>(
+    source: S,
+    workers: usize,
+    context: &RunContext<'_>,
+    output: &mut impl RecordSink,
+) -> (WorkersSummary, Result<RunEnd, SourceError>) {
+    let (mut classifier, queues) = fanout(source, workers, FanoutConfig::default());
+    let stop = context.stop;
+    let mut classify = move || classifier.run(stop).map(|()| classifier.counters());
+    run_queues(queues, context, output, Some(&mut classify))
+}
+
+/// A worker's record sink: the producer end of its ring to the output. A
+/// full ring makes the worker wait, so no record is lost.
+struct RingSink {
+    ring: rtrb::Producer<FlowRecord>,
+}
+
+impl RecordSink for RingSink {
+    fn emit(&mut self, record: &FlowRecord) {
+        let mut record = *record;
+        loop {
+            match self.ring.push(record) {
+                Ok(()) => return,
+                Err(rtrb::PushError::Full(returned)) => {
+                    record = returned;
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+}
+
+/// Pins the calling thread to the `index`-th core, if the system lets it.
+fn pin_to_core(index: usize) {
+    let Some(cores) = core_affinity::get_core_ids() else {
+        tracing::warn!(worker = index, "cannot list the cores; the worker is not pinned");
+        return;
+    };
+    if cores.is_empty() {
+        return;
+    }
+    let core = cores[index % cores.len()];
+    if !core_affinity::set_for_current(core) {
+        tracing::warn!(worker = index, core = core.id, "pinning the worker to its core failed");
+    }
+}
+
+/// The classifier run on its own thread: returns the source's counters.
+type Classify<'a> = dyn FnMut() -> Result<SourceCounters, SourceError> + Send + 'a;
+
+/// Runs one worker per queue, each pinned to its own core, until every
+/// queue ends or `stop` is raised, writing every record to `output`.
+pub fn run_queues<Q: PacketSource + Send>(
+    queues: Vec<Q>,
+    context: &RunContext<'_>,
+    output: &mut impl RecordSink,
+    classify: Option<&mut Classify<'_>>,
+) -> (WorkersSummary, Result<RunEnd, SourceError>) {
+    let worker_count = queues.len().max(1);
+    let running = AtomicUsize::new(queues.len());
+    let shard_config =
+        ShardConfig { capacity_flows: (context.config.capacity_flows / worker_count).max(1), ..context.config };
+    let worker_totals: Vec<SensorCounters> = (0..worker_count).map(|_| SensorCounters::new()).collect();
+    let (stop, live) = (context.stop, context.live);
+
+    std::thread::scope(|scope| {
+        let classifier = classify.map(|classify| scope.spawn(classify));
+
+        let mut consumers = Vec::with_capacity(queues.len());
+        let mut handles = Vec::with_capacity(queues.len());
+        for (index, mut queue) in queues.into_iter().enumerate() {
+            let (producer, consumer) = rtrb::RingBuffer::new(RECORD_RING_CAPACITY);
+            consumers.push(consumer);
+            let (running, totals) = (&running, &worker_totals[index]);
+            handles.push(scope.spawn(move || {
+                pin_to_core(index);
+                tracing::info!(worker = index, queue = queue.name(), "worker started");
+                let mut worker = Worker::new(ShardConfig { worker_id: index as u16, ..shard_config });
+                let mut sink = RingSink { ring: producer };
+                let result = worker.run_with(
+                    &mut queue,
+                    &mut sink,
+                    stop,
+                    || live.then(wall_clock_ns),
+                    |worker, counters| totals.store(&totals_of(worker, counters)),
+                );
+                running.fetch_sub(1, Ordering::Release);
+                let counters = queue.counters();
+                tracing::info!(
+                    worker = index,
+                    packets = worker.stats().packets,
+                    dropped = counters.dropped_pkts(),
+                    "worker stopped"
+                );
+                (*worker.stats(), worker.shard().counters(), counters, result)
+            }));
+        }
+
+        drain_records(&mut consumers, output, &running, &worker_totals, context.totals);
+
+        let mut summary = WorkersSummary::default();
+        let mut result = Ok(RunEnd::EndOfInput);
+        for handle in handles {
+            let (stats, flows, counters, worker_result) = handle.join().expect("a worker thread panicked");
+            summary.packets.add(&stats);
+            add_flow_counters(&mut summary.flows, &flows);
+            summary.source.add(&counters);
+            match worker_result {
+                Err(error) => result = Err(error),
+                Ok(RunEnd::Stopped) if result.is_ok() => result = Ok(RunEnd::Stopped),
+                Ok(_) => {}
+            }
+        }
+        if let Some(classifier) = classifier {
+            match classifier.join().expect("the classifier thread panicked") {
+                Ok(counters) => summary.source = counters,
+                Err(error) => result = Err(error),
+            }
+        }
+        (summary, result)
+    })
+}
+
+/// Moves records from every worker's ring to `output` until all workers
+/// have stopped and their rings are empty, adding up the workers' totals
+/// for the stream every [`TOTALS_INTERVAL`].
+fn drain_records(
+    consumers: &mut [rtrb::Consumer<FlowRecord>],
+    output: &mut impl RecordSink,
+    running: &AtomicUsize,
+    worker_totals: &[SensorCounters],
+    totals: &SensorCounters,
+) {
+    let mut last_totals = Instant::now();
+    loop {
+        let all_stopped = running.load(Ordering::Acquire) == 0;
+        let mut moved = 0;
+        for consumer in consumers.iter_mut() {
+            while let Ok(record) = consumer.pop() {
+                output.emit(&record);
+                moved += 1;
+            }
+        }
+        if all_stopped || last_totals.elapsed() >= TOTALS_INTERVAL {
+            let mut sum = CounterTotals::default();
+            for worker in worker_totals {
+                add_totals(&mut sum, &worker.load());
+            }
+            totals.store(&sum);
+            last_totals = Instant::now();
+        }
+        if moved == 0 {
+            if all_stopped {
+                return;
+            }
+            std::thread::sleep(OUTPUT_IDLE_SLEEP);
+        }
+    }
+}

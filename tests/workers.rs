@@ -1,0 +1,98 @@
+//! Several workers give the same records as one, and filter expressions
+//! keep exactly the matching flows.
+
+mod common;
+
+use common::builder::{self, TestPacket, ACK, SYN};
+use common::{corpus_capture, nauditd_csv, scratch_file};
+
+/// Returns nauditd's CSV records of `capture` with `workers` workers,
+/// sorted (workers write records in no fixed order).
+fn sorted_records(capture: &std::path::Path, workers: usize, extra: &[&str]) -> Vec<String> {
+    let count = workers.to_string();
+    let mut args = vec!["--workers", count.as_str()];
+    args.extend_from_slice(extra);
+    let csv = nauditd_csv(capture, &args);
+    let mut lines: Vec<String> = csv.lines().skip(1).map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// A capture of 400 flows over 200 hosts, some long enough for status
+/// records and idle timeouts, with timestamps in order.
+fn many_flows_capture() -> std::path::PathBuf {
+    const SECOND_NS: u64 = 1_000_000_000;
+    let mut packets = Vec::new();
+    for step in 0..4000u64 {
+        let flow = (step * 7919) % 400;
+        let host = (flow % 200) as u8;
+        let client = [10, 1, 0, host];
+        let server = [192, 0, 2, (flow % 7) as u8 + 1];
+        let port = 40_000 + flow as u16;
+        let from_client = step % 3 != 0;
+        let segment = if from_client {
+            builder::tcp(port, 443, step as u32, 1, if step < 400 { SYN } else { ACK }, 20)
+        } else {
+            builder::tcp(443, port, step as u32, 1, SYN | ACK, 100)
+        };
+        let (src, dst) = if from_client { (client, server) } else { (server, client) };
+        packets.push(TestPacket {
+            time_ns: 1_600_000_000 * SECOND_NS + step * 25_000_000,
+            data: builder::ipv4_frame(src, dst, 6, &segment, !from_client),
+        });
+    }
+    scratch_file("many-flows.pcap", &builder::pcap_file(1, &packets))
+}
+
+#[test]
+fn worker_count_does_not_change_records() {
+    let captures = vec![
+        corpus_capture("http-dns-wikipedia-multiflow.pcap"),
+        corpus_capture("lt-sll-kakaotalk-tcp-udp.pcap"),
+        corpus_capture("vrrp.pcap"),
+        corpus_capture("fmt-pcapng-nrb-isb-dns.pcapng"),
+        corpus_capture("frag-ipv4-out-of-order-tcp.pcap"),
+        many_flows_capture(),
+    ];
+    for capture in &captures {
+        let one = sorted_records(capture, 1, &[]);
+        assert!(!one.is_empty(), "{}: records", capture.display());
+        for workers in [2, 4] {
+            assert_eq!(sorted_records(capture, workers, &[]), one, "{} with {workers} workers", capture.display());
+        }
+    }
+}
+
+#[test]
+fn filter_keeps_matching_flows() {
+    let capture = corpus_capture("http-dns-wikipedia-multiflow.pcap");
+    let all = sorted_records(&capture, 1, &[]);
+    for (expression, proto) in [(&["tcp"][..], ",tcp,"), (&["udp", "port", "53"][..], ",udp,")] {
+        for workers in [1, 2] {
+            let filtered = sorted_records(&capture, workers, expression);
+            assert!(!filtered.is_empty(), "{expression:?}");
+            assert!(filtered.iter().all(|line| line.contains(proto)), "{expression:?}: {filtered:?}");
+            let expected: Vec<&String> = all
+                .iter()
+                .filter(|line| line.contains(proto))
+                .filter(|line| expression.len() == 1 || line.contains(",53,"))
+                .collect();
+            assert_eq!(filtered.iter().collect::<Vec<_>>(), expected, "{expression:?} with {workers} workers");
+        }
+    }
+}
+
+#[test]
+fn invalid_filter_rejected() {
+    let capture = corpus_capture("icmp-echo-5pings.pcap");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_nauditd"))
+        .arg("-r")
+        .arg(&capture)
+        .args(["tcp", "port", "banana"])
+        .output()
+        .expect("run nauditd");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("invalid filter"), "{stderr}");
+    assert!(stderr.contains("banana"), "{stderr}");
+}
