@@ -77,7 +77,7 @@ pub(crate) struct BlockCursor {
     /// Frames not yet handed over.
     frames_left: u32,
     /// Offset of the next frame header from the start of the block.
-    next_frame_offset: usize,
+    pub(crate) next_frame_offset: usize,
     /// Bytes of the block in use (`blk_len`).
     blk_len: usize,
 }
@@ -139,6 +139,8 @@ pub(crate) struct Frame<'a> {
     pub(crate) wire_len_bytes: u32,
     /// The captured bytes from the link-layer header on.
     pub(crate) data: &'a [u8],
+    /// True for a packet this host sent (`PACKET_OUTGOING`).
+    pub(crate) outgoing: bool,
 }
 
 /// Reads frames from one block for one batch, advancing a [`BlockCursor`].
@@ -240,6 +242,7 @@ impl<'a, 'c> FrameReader<'a, 'c> {
             timestamp_ns,
             wire_len_bytes,
             data,
+            outgoing: header.packet_type == libc::PACKET_OUTGOING,
         }))
     }
 }
@@ -255,6 +258,7 @@ struct FrameHeader {
     mac: u16,
     vlan_tci: u32,
     vlan_tpid: u16,
+    packet_type: u8,
 }
 
 impl FrameHeader {
@@ -273,6 +277,8 @@ impl FrameHeader {
             mac: read_u16(frame, frame_header::MAC)?,
             vlan_tci: read_u32(frame, frame_header::VLAN_TCI)?,
             vlan_tpid: read_u16(frame, frame_header::VLAN_TPID)?,
+            // A frame too short to hold the address is treated as incoming.
+            packet_type: frame.get(frame_header::SLL_PKTTYPE).copied().unwrap_or(0),
         })
     }
 

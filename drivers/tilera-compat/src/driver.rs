@@ -188,6 +188,7 @@ fn open_queue(
         queue_index,
         fanout_group_id,
         link_type,
+        skip_outgoing: arphrd == libc::ARPHRD_LOOPBACK,
     }))
 }
 

@@ -47,6 +47,7 @@ pub struct AfPacketQueue {
     link_type: LinkType,
     /// Puts back the VLAN tags the kernel strips from Ethernet frames.
     restore_vlan_tags: bool,
+    skip_outgoing: bool,
     /// Index of the next block to open; the kernel fills blocks in ring
     /// order, so this follows it.
     next_block: usize,
@@ -72,6 +73,10 @@ pub(crate) struct QueueParts {
     pub(crate) queue_index: u16,
     pub(crate) fanout_group_id: u16,
     pub(crate) link_type: LinkType,
+    /// True on a loopback interface, where the kernel shows every packet
+    /// twice: once leaving and once arriving. The leaving copy is skipped,
+    /// as libpcap does.
+    pub(crate) skip_outgoing: bool,
 }
 
 impl AfPacketQueue {
@@ -79,6 +84,7 @@ impl AfPacketQueue {
         AfPacketQueue {
             name: format!("{} queue {}", parts.interface, parts.queue_index),
             restore_vlan_tags: parts.link_type == LinkType::ETHERNET,
+            skip_outgoing: parts.skip_outgoing,
             ring: parts.ring,
             socket: parts.socket,
             interface: parts.interface,
@@ -333,8 +339,7 @@ impl PacketSource for AfPacketQueue {
                 &mut reader,
                 &mut batch,
                 &mut self.counters,
-                self.link_type,
-                self.queue_index,
+                (self.link_type, self.queue_index, self.skip_outgoing),
             );
 
             if fill.count > 0 {
@@ -403,8 +408,7 @@ fn fill_batch<'a>(
     reader: &mut FrameReader<'a, '_>,
     batch: &mut [PacketView<'a>; MAX_BATCH_PACKETS],
     counters: &mut SourceCounters,
-    link_type: LinkType,
-    port: u16,
+    (link_type, port, skip_outgoing): (LinkType, u16, bool),
 ) -> Fill {
     let mut count = 0;
     while count < MAX_BATCH_PACKETS {
@@ -418,6 +422,9 @@ fn fill_batch<'a>(
                 }
             }
         };
+        if skip_outgoing && frame.outgoing {
+            continue;
+        }
         let view = PacketView {
             timestamp_ns: frame.timestamp_ns,
             wire_len_bytes: frame.wire_len_bytes,
@@ -459,8 +466,7 @@ mod tests {
             &mut reader,
             &mut batch,
             &mut counters,
-            LinkType::ETHERNET,
-            3,
+            (LinkType::ETHERNET, 3, false),
         );
 
         assert_eq!(fill.count, 2);
@@ -471,6 +477,28 @@ mod tests {
         assert_eq!(batch[1].data.len(), 96);
         assert_eq!(batch[0].port, 3);
         assert_eq!(batch[0].timestamp_ns, 5_000_000_001);
+    }
+
+    #[test]
+    fn fill_skips_outgoing_copies_on_loopback() {
+        let frames = [TestFrame::new(5, 0, &[0xaa; 60]), TestFrame::new(5, 1, &[0xbb; 60])];
+        let mut block = build_block(4096, &frames);
+        let cursor = BlockCursor::open(0, &block).unwrap();
+        // Mark the first frame as sent by this host (PACKET_OUTGOING).
+        let first_frame = cursor.next_frame_offset;
+        block[first_frame + crate::sys::frame_header::SLL_PKTTYPE] = libc::PACKET_OUTGOING;
+
+        for (skip_outgoing, expected) in [(true, 1), (false, 2)] {
+            let mut cursor = BlockCursor::open(0, &block).unwrap();
+            let mut copy = block.clone();
+            let mut reader = FrameReader::new(&mut copy, &mut cursor, false);
+            let mut batch = [PacketView::EMPTY; MAX_BATCH_PACKETS];
+            let mut counters = SourceCounters::default();
+            let fill = fill_batch(&mut reader, &mut batch, &mut counters, (LinkType::ETHERNET, 0, skip_outgoing));
+            assert_eq!(fill.count, expected, "skip_outgoing {skip_outgoing}");
+            assert_eq!(counters.received_pkts, expected as u64);
+            assert_eq!(batch[0].data[0], if skip_outgoing { 0xbb } else { 0xaa });
+        }
     }
 
     #[test]
@@ -489,9 +517,8 @@ mod tests {
                 &mut reader,
                 &mut batch,
                 &mut counters,
-                LinkType::ETHERNET,
-                0,
-            )
+                (LinkType::ETHERNET, 0, false),
+        )
             .count
         };
         assert_eq!(first, MAX_BATCH_PACKETS);
@@ -503,8 +530,7 @@ mod tests {
             &mut reader,
             &mut second_batch,
             &mut counters,
-            LinkType::ETHERNET,
-            0,
+            (LinkType::ETHERNET, 0, false),
         )
         .count;
         assert_eq!(second, 5);

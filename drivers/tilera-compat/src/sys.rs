@@ -52,6 +52,10 @@ pub(crate) mod frame_header {
     pub(crate) const VLAN_TPID: usize = 36;
     /// `sizeof(struct tpacket3_hdr)`.
     pub(crate) const SIZE: usize = 48;
+    /// `sll_pkttype` (u8) of the `struct sockaddr_ll` the kernel writes right
+    /// after the header, at `TPACKET_ALIGN(sizeof(struct tpacket3_hdr))` (48):
+    /// `PACKET_HOST`, `PACKET_OUTGOING`, ... (`linux/if_packet.h`).
+    pub(crate) const SLL_PKTTYPE: usize = 48 + 10;
 }
 
 /// Packs the `PACKET_FANOUT` option value as packet(7) describes it: the
