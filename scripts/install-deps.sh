@@ -5,7 +5,7 @@
 # present. Runs apt-get as root, or through sudo for other users.
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config python3 argus-server argus-client tshark tcpreplay iproute2)
+packages=(libpcap-dev pkg-config python3 argus-server argus-client tshark tcpreplay iproute2 procps)
 if [[ "${1:-}" == "--build-only" ]]; then
     packages=(libpcap-dev pkg-config)
 fi
