@@ -73,16 +73,6 @@ fn add_totals(total: &mut CounterTotals, other: &CounterTotals) {
     total.active_flows += other.active_flows;
 }
 
-fn add_flow_counters(total: &mut ShardCounters, other: &ShardCounters) {
-    total.flows_created += other.flows_created;
-    total.records_emitted += other.records_emitted;
-    total.flows_idle_expired += other.flows_idle_expired;
-    total.flows_closed += other.flows_closed;
-    total.flows_evicted += other.flows_evicted;
-    total.orphan_fragments += other.orphan_fragments;
-    total.unkeyed_pkts += other.unkeyed_pkts;
-}
-
 /// Runs one worker on the calling thread, writing straight to `output`.
 pub fn run_single<S: PacketSource>(
     source: &mut S,
@@ -212,7 +202,7 @@ pub fn run_queues<Q: PacketSource + Send>(
         for handle in handles {
             let (stats, flows, counters, worker_result) = handle.join().expect("a worker thread panicked");
             summary.packets.add(&stats);
-            add_flow_counters(&mut summary.flows, &flows);
+            summary.flows.add(&flows);
             summary.source.add(&counters);
             match worker_result {
                 Err(error) => result = Err(error),

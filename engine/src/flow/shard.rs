@@ -80,6 +80,19 @@ pub struct ShardCounters {
     pub unkeyed_pkts: u64,
 }
 
+impl ShardCounters {
+    /// Adds another shard's counts to these.
+    pub fn add(&mut self, other: &ShardCounters) {
+        self.flows_created += other.flows_created;
+        self.records_emitted += other.records_emitted;
+        self.flows_idle_expired += other.flows_idle_expired;
+        self.flows_closed += other.flows_closed;
+        self.flows_evicted += other.flows_evicted;
+        self.orphan_fragments += other.orphan_fragments;
+        self.unkeyed_pkts += other.unkeyed_pkts;
+    }
+}
+
 /// Timeout classes: each has one idle timeout, so a list ordered by last
 /// activity is also ordered by expiry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
