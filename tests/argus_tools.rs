@@ -172,3 +172,20 @@ fn rasort_keeps_every_record() {
         assert_eq!(starts, in_order, "{capture}: sorted by start time");
     }
 }
+
+#[test]
+fn ra_shows_mapped_icmp_error() {
+    // tshark: 10.188.191.1 answers the DNS query from 10.24.82.188 port 61011
+    // at 1430069030.119544; the client's port-unreachable quoting that
+    // answer follows at 1430069030.119696.
+    let folder = scratch_folder("mapped-icmp");
+    let file = nauditd_argus_file("lt-sll-kakaotalk-tcp-udp.pcap", &folder);
+    let printed = run_argus_tool(
+        "ra",
+        &["-X", "-n", "-u", "-c", ",", "-r", file.to_str().unwrap(), "-s", "stime", "ltime", "flgs", "sport", "-", "udp and port 61011"],
+    );
+    let record = printed.lines().find(|line| line.starts_with("1430069030.083228")).expect("the DNS flow's record");
+    let fields: Vec<&str> = record.split(',').collect();
+    assert_eq!(fields[1], "1430069030.119696", "last time extended to the ICMP error");
+    assert_eq!(fields[2].chars().nth(2), Some('U'), "third Flgs character: {record}");
+}

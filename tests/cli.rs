@@ -217,3 +217,26 @@ fn argus_file_readable_by_ra() {
     assert_eq!(flows, csv_records, "{printed}");
     assert_eq!(printed.lines().filter(|line| line.contains(",man,")).count(), 2, "initial and closing MAR");
 }
+
+#[test]
+fn full_shard_evicts_least_recent() {
+    // 42 flows through a shard of 4: the oldest flows are evicted with
+    // their records written, and every packet is still in a record.
+    let capture = corpus_capture("http-dns-wikipedia-multiflow.pcap");
+    let output = nauditd(&["-r", capture.to_str().unwrap(), "--format", "csv", "--workers", "1", "--max-flows", "4"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let csv = text(&output.stdout);
+    let evicted = csv.lines().filter(|line| line.ends_with(",evicted")).count();
+    assert!(evicted > 0, "records with cause evicted:\n{csv}");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(&format!("evicted {evicted})")), "{stderr}");
+    let packets: u64 = csv
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            fields[8].parse::<u64>().unwrap() + fields[9].parse::<u64>().unwrap()
+        })
+        .sum();
+    assert_eq!(packets, 136, "every packet of the capture is in a record");
+}

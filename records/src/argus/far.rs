@@ -9,6 +9,7 @@ use super::attributes::put_ip_attributes_dsr;
 use super::header::{record_header, ArgusCause, FAR_TYPE_VERSION, WORD_BYTES};
 use super::key::put_flow_key_dsr;
 use super::mac::{put_mac_dsr, FrameType};
+use super::mapped_icmp::put_mapped_icmp_dsr;
 use super::metric::put_metric_dsr;
 use super::size::put_packet_size_dsr;
 use super::source_id::SourceId;
@@ -48,6 +49,9 @@ pub fn put_far(out: &mut Vec<u8>, record: &FlowRecord, source_id: SourceId, sequ
         put_ip_attributes_dsr(out, &record.src, &record.dst);
     }
     put_packet_size_dsr(out, &record.src, &record.dst);
+    if let Some(error) = &record.icmp_error {
+        put_mapped_icmp_dsr(out, error);
+    }
 
     let (frame, key_dst_mac) = frame_type(&record.key);
     put_mac_dsr(out, &record.src, &record.dst, record.dst.mac.or(key_dst_mac), frame);

@@ -28,6 +28,7 @@ mod far;
 mod header;
 mod key;
 mod mac;
+mod mapped_icmp;
 mod mar;
 mod metric;
 mod size;
