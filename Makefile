@@ -14,12 +14,12 @@ build: deps-build
 	cargo build --release
 
 # Prints the flows of a capture shipped in the repository as a table.
-demo: build
-	target/release/nauditd -r $(SAMPLE) --format text
+demo: deps-build
+	cargo run --release -- -r $(SAMPLE) --format text
 
 # Runs every test; the corpus comparison prints its match rate per capture.
 test: deps
-	cargo test --workspace --release -- --show-output
+	cargo test --workspace --release --features dpdk --no-fail-fast -- --show-output
 
 # Fuzzes the decoders, the flow shard and the capture-file reader for
 # FUZZ_SECONDS each (needs a nightly toolchain and `cargo install cargo-fuzz`).

@@ -19,8 +19,8 @@ pub struct Cli {
         long = "read",
         value_name = "FILE",
         action = clap::ArgAction::Append,
-        required_unless_present_any = ["interface", "list_interfaces"],
-        conflicts_with = "interface"
+        required_unless_present_any = ["interface", "list_interfaces", "dpdk_args"],
+        conflicts_with_all = ["interface", "dpdk_args"]
     )]
     pub read: Vec<PathBuf>,
 
@@ -33,12 +33,19 @@ pub struct Cli {
     #[arg(short = 'D', long = "list-interfaces")]
     pub list_interfaces: bool,
 
-    /// Live capture driver: libpcap (one queue, any OS libpcap supports) or
+    /// Live capture driver: libpcap (one queue, any OS libpcap supports),
     /// AF_PACKET (Linux, one memory-mapped ring per worker joined by the
-    /// kernel's flow hash). Default: afpacket on Linux with more than one
-    /// worker, pcap otherwise.
+    /// kernel's flow hash) or DPDK (needs --dpdk-args). Default: afpacket on
+    /// Linux with more than one worker, pcap otherwise.
     #[arg(long, value_enum, value_name = "DRIVER")]
     pub driver: Option<DriverKind>,
+
+    /// EAL arguments of the DPDK driver (`--driver dpdk`), split as a shell
+    /// would, for example `-l 0 --vdev=net_pcap0,rx_pcap=trace.pcap`. With
+    /// it, -i selects DPDK ports by id or name, separated by commas (default:
+    /// every port). Needs a build with `--features dpdk`.
+    #[arg(long = "dpdk-args", value_name = "ARGS", allow_hyphen_values = true)]
+    pub dpdk_args: Option<String>,
 
     /// Workers, one per core, each owning a share of the flows. Default:
     /// one per available core.
@@ -78,8 +85,8 @@ pub struct Cli {
     pub filter: Vec<String>,
 
     /// Where to write records: a file path, or `-` for standard output.
-    /// Without it, records go to standard output, unless -P serves them and
-    /// --format is not given.
+    /// Without it, records go to standard output, unless -P or --ipfix
+    /// takes them and --format is not given.
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
 
@@ -169,6 +176,34 @@ pub struct Cli {
     #[arg(long = "linger", value_name = "SECS", default_value_t = 0.0, requires = "stream_port")]
     pub linger_secs: f64,
 
+    /// Export records over IPFIX (RFC 7011) to a collector:
+    /// `udp://HOST:PORT` or `tcp://HOST:PORT`. Repeat for several
+    /// collectors. Works together with -w and -P. The observation domain
+    /// id is the --source-id value as a 32-bit number.
+    #[arg(long = "ipfix", value_name = "URL", action = clap::ArgAction::Append)]
+    pub ipfix: Vec<String>,
+
+    /// Path MTU toward IPFIX collectors over UDP, in bytes: each message
+    /// fits in one datagram of this size with its IP and UDP headers.
+    #[arg(long = "ipfix-mtu", value_name = "BYTES", default_value_t = 1400)]
+    pub ipfix_mtu: usize,
+
+    /// Over UDP, resend the IPFIX templates every this many seconds (0:
+    /// never by time).
+    #[arg(long = "ipfix-template-refresh", value_name = "SECS", default_value_t = 60)]
+    pub ipfix_template_refresh_secs: u64,
+
+    /// Over UDP, resend the IPFIX templates before every this many
+    /// messages (0: never by count).
+    #[arg(long = "ipfix-template-refresh-messages", value_name = "COUNT", default_value_t = 100)]
+    pub ipfix_template_refresh_messages: u32,
+
+    /// Capacity of each IPFIX collector's queue, in records. When a
+    /// collector falls this far behind, records for it are dropped and
+    /// counted, so capture does not wait for the collector.
+    #[arg(long = "ipfix-queue", value_name = "RECORDS", default_value_t = 65_536)]
+    pub ipfix_queue_records: usize,
+
     /// Do not print the run summary on standard error.
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -181,6 +216,9 @@ pub enum DriverKind {
     Pcap,
     /// Linux AF_PACKET TPACKET_V3 rings in a fanout group: one per worker.
     Afpacket,
+    /// DPDK poll-mode ports, one RSS queue per worker (builds with
+    /// `--features dpdk` only); EAL arguments come from --dpdk-args.
+    Dpdk,
 }
 
 impl Cli {
@@ -207,6 +245,8 @@ pub enum OutputFormat {
     Json,
     /// An aligned table.
     Text,
+    /// IPFIX messages (RFC 7011), as an IPFIX file (RFC 5655).
+    Ipfix,
 }
 
 /// Converts seconds given on the command line to nanoseconds, rejecting

@@ -21,6 +21,27 @@ pub enum Input {
     Pcap(LiveSource),
     /// AF_PACKET rings, one per worker; the filter runs in user space.
     AfPacket(Vec<FilteredOrPlain<AfPacketQueue>>),
+    /// DPDK queues, one per worker; the filter runs in user space.
+    #[cfg(feature = "dpdk")]
+    Dpdk {
+        /// The queues.
+        queues: Vec<FilteredOrPlain<naudit_dpdk::DpdkQueue>>,
+        /// False when every port replays a capture file, whose packet times
+        /// are not the clock's.
+        live: bool,
+    },
+}
+
+impl Input {
+    /// True when packets arrive live, so an idle worker may advance flow
+    /// time from the clock.
+    pub fn is_live(&self, cli: &Cli) -> bool {
+        match self {
+            #[cfg(feature = "dpdk")]
+            Input::Dpdk { live, .. } => *live,
+            _ => cli.interface.is_some(),
+        }
+    }
 }
 
 /// A source with or without a user-space filter in front of it.
@@ -78,6 +99,9 @@ fn with_filter<S: PacketSource>(source: S, filter: Option<&str>) -> Result<Filte
 /// Opens what the command line asks for.
 pub fn open(cli: &Cli) -> Result<Input, String> {
     let filter = cli.filter_expression();
+    if cli.driver == Some(DriverKind::Dpdk) || cli.dpdk_args.is_some() {
+        return open_dpdk(cli, filter.as_deref());
+    }
     let Some(interface) = &cli.interface else {
         let files = naudit_pcap::open_inputs(&cli.read).map_err(|error| error.to_string())?;
         return with_filter(files, filter.as_deref()).map(Input::Files);
@@ -115,7 +139,43 @@ pub fn open(cli: &Cli) -> Result<Input, String> {
                 .collect::<Result<Vec<_>, String>>()?;
             Ok(Input::AfPacket(queues))
         }
+        DriverKind::Dpdk => open_dpdk(cli, filter.as_deref()),
     }
+}
+
+/// Message for the DPDK driver in a build without it.
+#[cfg(not(feature = "dpdk"))]
+const NO_DPDK: &str = "built without DPDK; build with --features dpdk";
+
+/// The DPDK settings of the command line: --dpdk-args, and -i as a
+/// comma-separated list of ports.
+#[cfg(feature = "dpdk")]
+fn dpdk_config(cli: &Cli) -> Result<naudit_dpdk::DpdkConfig, String> {
+    let Some(eal_args) = &cli.dpdk_args else {
+        return Err("the DPDK driver needs --dpdk-args, for example --dpdk-args '-l 0 -a 0000:3b:00.0'".to_string());
+    };
+    let ports = cli.interface.iter().flat_map(|list| list.split(',')).map(str::trim).filter(|port| !port.is_empty());
+    Ok(naudit_dpdk::DpdkConfig {
+        ports: ports.map(str::to_string).collect(),
+        workers: cli.worker_count().max(1),
+        promiscuous: !cli.no_promiscuous,
+        ..naudit_dpdk::DpdkConfig::new(eal_args.clone())
+    })
+}
+
+#[cfg(feature = "dpdk")]
+fn open_dpdk(cli: &Cli, filter: Option<&str>) -> Result<Input, String> {
+    if cli.driver.is_some_and(|driver| driver != DriverKind::Dpdk) {
+        return Err("--dpdk-args needs --driver dpdk".to_string());
+    }
+    let opened = naudit_dpdk::open(&dpdk_config(cli)?).map_err(|error| error.to_string())?;
+    let queues = opened.queues.into_iter().map(|queue| with_filter(queue, filter)).collect::<Result<Vec<_>, String>>()?;
+    Ok(Input::Dpdk { queues, live: !opened.replays_capture_files })
+}
+
+#[cfg(not(feature = "dpdk"))]
+fn open_dpdk(_cli: &Cli, _filter: Option<&str>) -> Result<Input, String> {
+    Err(NO_DPDK.to_string())
 }
 
 fn describe(error: &SourceError) -> String {
@@ -124,7 +184,10 @@ fn describe(error: &SourceError) -> String {
 
 /// Prints the interfaces the chosen driver can capture from.
 pub fn list_interfaces(cli: &Cli) -> Result<(), String> {
-    match cli.driver.unwrap_or(DriverKind::Pcap) {
+    // The same driver `-i` would use, so the list shows what can be captured.
+    let driver = if cli.dpdk_args.is_some() { DriverKind::Dpdk } else { live_driver(cli) };
+    match driver {
+        DriverKind::Dpdk => list_dpdk_ports(cli)?,
         DriverKind::Pcap => {
             let devices = naudit_pcap::list_devices().map_err(|error| error.to_string())?;
             for device in devices {
@@ -141,4 +204,18 @@ pub fn list_interfaces(cli: &Cli) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(feature = "dpdk")]
+fn list_dpdk_ports(cli: &Cli) -> Result<(), String> {
+    let config = dpdk_config(cli)?;
+    for port in naudit_dpdk::list_ports(&config.eal_args).map_err(|error| error.to_string())? {
+        println!("{port}");
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "dpdk"))]
+fn list_dpdk_ports(_cli: &Cli) -> Result<(), String> {
+    Err(NO_DPDK.to_string())
 }

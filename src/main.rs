@@ -2,6 +2,7 @@
 
 mod cli;
 mod input;
+mod ipfix;
 mod output;
 mod run;
 mod summary;

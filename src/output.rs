@@ -7,6 +7,7 @@ use std::path::Path;
 
 use naudit_engine::flow::{FlowRecord, RecordSink};
 use naudit_records::argus::{ArgusFileError, ArgusFileWriter, MarCounters, SourceId};
+use naudit_records::ipfix::{IpfixExporter, IpfixFileWriter};
 use naudit_records::stream::{RecordStream, StreamStats};
 use naudit_records::{Format, RecordWriter};
 
@@ -32,6 +33,17 @@ enum Sink {
     },
     /// The Argus record stream server.
     Stream(RecordStream),
+    /// An IPFIX file or IPFIX on standard output.
+    IpfixFile {
+        /// The encoder and its destination.
+        writer: IpfixFileWriter<Box<dyn Write>>,
+        /// The destination's name for messages.
+        destination: String,
+        /// The first write error, kept until [`Output::finish`].
+        error: Option<std::io::Error>,
+    },
+    /// An IPFIX collector over UDP or TCP.
+    IpfixExport(IpfixExporter),
 }
 
 /// Counts from the sinks, for the run summary.
@@ -60,9 +72,12 @@ impl Output {
     /// [`Output::add_stream`] adds.
     pub fn open(cli: &Cli, initial: &MarCounters) -> Result<Output, String> {
         let mut output = Output { sinks: Vec::new(), records_emitted: 0 };
-        let stream_only = cli.stream_port.is_some() && cli.write.is_none() && cli.format.is_none();
-        if !stream_only {
+        let network_only = (cli.stream_port.is_some() || !cli.ipfix.is_empty()) && cli.write.is_none() && cli.format.is_none();
+        if !network_only {
             output.sinks.push(open_file_sink(cli, initial)?);
+        }
+        for url in &cli.ipfix {
+            output.sinks.push(Sink::IpfixExport(crate::ipfix::open_exporter(cli, url)?));
         }
         Ok(output)
     }
@@ -103,6 +118,14 @@ impl Output {
                     report.stream = Some(stream.shutdown());
                     continue;
                 }
+                Sink::IpfixFile { writer, destination, error } => match error {
+                    Some(error) => Err(format!("{destination}: writing IPFIX messages failed: {error}")),
+                    None => writer.finish().map_err(|error| format!("{destination}: writing IPFIX messages failed: {error}")),
+                },
+                Sink::IpfixExport(exporter) => {
+                    crate::ipfix::log_export_stats(exporter.finish());
+                    continue;
+                }
             };
             match result {
                 Ok(records_written) => report.records_written = records_written,
@@ -125,7 +148,8 @@ impl Output {
             .find_map(|sink| match sink {
                 Sink::Text { writer, .. } => Some(writer.records_written()),
                 Sink::Argus { records_written, .. } => Some(*records_written),
-                Sink::Stream(_) => None,
+                Sink::IpfixFile { writer, .. } => Some(writer.records_written()),
+                Sink::Stream(_) | Sink::IpfixExport(_) => None,
             })
             .unwrap_or(self.records_emitted)
     }
@@ -149,6 +173,10 @@ fn open_file_sink(cli: &Cli, initial: &MarCounters) -> Result<Sink, String> {
         OutputFormat::Csv => Format::Csv,
         OutputFormat::Json => Format::Json,
         OutputFormat::Text => Format::Text,
+        OutputFormat::Ipfix => {
+            let writer = IpfixFileWriter::new(output, crate::ipfix::observation_domain_id(cli)?);
+            return Ok(Sink::IpfixFile { writer, destination, error: None });
+        }
         OutputFormat::Argus => {
             let source_id: SourceId = cli.source_id.parse().map_err(|error| format!("{error}"))?;
             let writer =
@@ -182,6 +210,16 @@ impl RecordSink for Sink {
                 }
             }
             Sink::Stream(stream) => stream.publish(record),
+            Sink::IpfixFile { writer, destination, error } => {
+                if error.is_some() {
+                    return;
+                }
+                if let Err(write_error) = writer.write_flow(record) {
+                    tracing::error!(%write_error, %destination, "writing IPFIX messages failed; no further records are written");
+                    *error = Some(write_error);
+                }
+            }
+            Sink::IpfixExport(exporter) => exporter.export(record),
         }
     }
 }

@@ -116,7 +116,7 @@ pub fn run(cli: &Cli) -> Result<(), String> {
 
     let started = Instant::now();
     let workers = cli.worker_count().max(1);
-    let context = RunContext { config, stop: &stop, totals: &counters, live: cli.interface.is_some() };
+    let context = RunContext { config, stop: &stop, totals: &counters, live: input.is_live(cli) };
     let (summary, result) = match input {
         Input::Files(mut files) if workers == 1 => {
             tracing::info!(inputs = ?cli.read, "capture started: one worker");
@@ -136,6 +136,11 @@ pub fn run(cli: &Cli) -> Result<(), String> {
         }
         Input::AfPacket(queues) => {
             tracing::info!(interface = ?cli.interface, queues = queues.len(), "capture started: AF_PACKET fanout");
+            run_queues(queues, &context, &mut output, None)
+        }
+        #[cfg(feature = "dpdk")]
+        Input::Dpdk { queues, live } => {
+            tracing::info!(queues = queues.len(), live, "capture started: DPDK, one worker per queue");
             run_queues(queues, &context, &mut output, None)
         }
     };

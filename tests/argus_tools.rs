@@ -27,7 +27,7 @@ fn nauditd_argus_file(capture: &str, folder: &Path) -> PathBuf {
         .arg(corpus_capture(capture))
         .arg("-w")
         .arg(&path)
-        .arg("-q")
+        .args(["-q", "--workers", "1"])
         .output()
         .expect("run nauditd");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

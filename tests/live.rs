@@ -62,6 +62,27 @@ impl VethPair {
         pair
     }
 
+    /// Waits until both ends report carrier, so that no replayed packet is
+    /// dropped by a link still coming up.
+    fn wait_until_up(&self) {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let host_up = std::fs::read_to_string(format!("/sys/class/net/{}/operstate", self.host_end))
+                .is_ok_and(|state| state.trim() == "up");
+            let peer = Command::new("ip")
+                .args(["netns", "exec", &self.namespace, "cat"])
+                .arg(format!("/sys/class/net/{}/operstate", self.namespace_end))
+                .output()
+                .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "up")
+                .unwrap_or(false);
+            if host_up && peer {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the veth pair did not come up within {START_TIMEOUT:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn replay(&self, capture: &std::path::Path) {
         let interface = format!("--intf1={}", self.namespace_end);
         run(
@@ -139,7 +160,10 @@ fn capture_replay(pair: &VethPair, capture: &std::path::Path, args: &[&str]) -> 
         let _ = child.wait();
         panic!("nauditd did not start capturing within {START_TIMEOUT:?}: {}", log_reader.join().unwrap_or_default());
     }
-    std::thread::sleep(Duration::from_millis(300));
+    pair.wait_until_up();
+    // The log line comes once the driver has opened its sockets; give the
+    // workers a moment to enter their loops as well.
+    std::thread::sleep(Duration::from_millis(500));
     pair.replay(capture);
     std::thread::sleep(SETTLE_TIME);
 

@@ -22,6 +22,22 @@ impl LinkType {
     pub const IPV6: LinkType = LinkType(229);
     /// Linux cooked capture, version 2 (20-byte header).
     pub const LINUX_SLL2: LinkType = LinkType(276);
+    /// PPP, with or without the HDLC address and control bytes.
+    pub const PPP: LinkType = LinkType(9);
+    /// PPP in HDLC-like framing, or Cisco HDLC.
+    pub const PPP_HDLC: LinkType = LinkType(50);
+    /// Cisco HDLC.
+    pub const C_HDLC: LinkType = LinkType(104);
+    /// IEEE 802.11 frames without a radio header.
+    pub const IEEE802_11: LinkType = LinkType(105);
+    /// IEEE 802.11 frames after a radiotap header.
+    pub const IEEE802_11_RADIOTAP: LinkType = LinkType(127);
+    /// Ethernet after a Juniper pseudo-header.
+    pub const JUNIPER_ETHER: LinkType = LinkType(178);
+    /// Linux NFLOG: attributes around an IP packet.
+    pub const NFLOG: LinkType = LinkType(239);
+    /// IP over InfiniBand.
+    pub const IPOIB: LinkType = LinkType(242);
 
     /// Length of the header a capture tool adds in front of the packet,
     /// which was never on the wire: the Linux cooked headers and the BSD

@@ -11,7 +11,7 @@ use crate::columns;
 /// `ra -s stime ltime proto saddr sport dir daddr dport spkts dpkts sbytes
 /// dbytes state`, with the same meanings and formats.
 pub const CSV_HEADER: &str = "stime,ltime,proto,saddr,sport,dir,daddr,dport,spkts,dpkts,sbytes,dbytes,state,\
-sappbytes,dappbytes,sttl,dttl,stos,dtos,smac,dmac,svid,dvid,cause";
+sappbytes,dappbytes,sttl,dttl,stos,dtos,smac,dmac,svid,dvid,cause,tunnel,tunnel_src,tunnel_dst,tunnel_id";
 
 /// Appends one record as a CSV line, newline included.
 pub fn write_csv_line(out: &mut String, record: &FlowRecord) {
@@ -59,6 +59,19 @@ pub fn write_csv_line(out: &mut String, record: &FlowRecord) {
     }
     out.push(',');
     out.push_str(record.cause.name());
+    match &record.tunnel {
+        Some(tunnel) => {
+            let _ = write!(
+                out,
+                ",{},{},{},{}",
+                tunnel.kind.name(),
+                tunnel.outer_src,
+                tunnel.outer_dst,
+                tunnel.id
+            );
+        }
+        None => out.push_str(",,,,"),
+    }
     out.push('\n');
 }
 

@@ -33,7 +33,8 @@ fn write_string_field(out: &mut String, scratch: &mut String, name: &str, write_
 
 /// Appends one record as a JSON object on one line, newline included.
 /// Times are epoch seconds with microseconds (`stime`, `ltime`) and
-/// nanoseconds since the epoch (`stime_ns`, `ltime_ns`).
+/// nanoseconds since the epoch (`stime_ns`, `ltime_ns`), and RFC 3339
+/// UTC text with nanoseconds (`stime_rfc3339`, `ltime_rfc3339`).
 pub fn write_json_line(out: &mut String, scratch: &mut String, record: &FlowRecord) {
     out.push('{');
     let _ = write!(out, "\"stime_ns\":{},\"ltime_ns\":{},", record.start_ns, record.last_ns);
@@ -43,6 +44,8 @@ pub fn write_json_line(out: &mut String, scratch: &mut String, record: &FlowReco
     scratch.clear();
     columns::write_epoch_us(scratch, record.last_ns);
     let _ = write!(out, "\"ltime\":{scratch},");
+    write_string_field(out, scratch, "stime_rfc3339", |s| crate::rfc3339::write_rfc3339_ns(s, record.start_ns));
+    write_string_field(out, scratch, "ltime_rfc3339", |s| crate::rfc3339::write_rfc3339_ns(s, record.last_ns));
     write_string_field(out, scratch, "proto", |s| columns::write_proto(s, record));
     write_string_field(out, scratch, "saddr", |s| columns::write_addr(s, record, true));
     write_string_field(out, scratch, "sport", |s| columns::write_port(s, record, true));
@@ -75,6 +78,16 @@ pub fn write_json_line(out: &mut String, scratch: &mut String, record: &FlowReco
     }
     if let Some(tci) = dst.vlan_tci {
         let _ = write!(out, "\"dvid\":{},", tci & 0x0fff);
+    }
+    if let Some(tunnel) = &record.tunnel {
+        let _ = write!(
+            out,
+            "\"tunnel\":\"{}\",\"tunnel_src\":\"{}\",\"tunnel_dst\":\"{}\",\"tunnel_id\":{},",
+            tunnel.kind.name(),
+            tunnel.outer_src,
+            tunnel.outer_dst,
+            tunnel.id
+        );
     }
     let _ = write!(out, "\"cause\":\"{}\"}}", record.cause.name());
     out.push('\n');

@@ -1,4 +1,4 @@
-//! Flow record encoders and sinks: Argus v3 binary, CSV, JSON lines, a
+//! Flow record encoders and sinks: Argus v3 binary, IPFIX, CSV, JSON lines, a
 //! readable text table, and the Argus record stream server.
 //!
 //! Encoders append to caller-owned buffers and never fail; sinks own the
@@ -8,8 +8,10 @@
 pub mod argus;
 pub mod columns;
 pub mod csv;
+pub mod ipfix;
 pub mod json;
 pub mod names;
+pub mod rfc3339;
 pub mod stream;
 pub mod text;
 pub mod writer;

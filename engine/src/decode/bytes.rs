@@ -87,6 +87,25 @@ pub(crate) fn check_len(data: &[u8], needed_bytes: usize) -> Result<(), super::D
     Ok(())
 }
 
+/// Checks that `parse` accepts `header` and rejects every shorter prefix
+/// of it with `Truncated`, naming the captured length.
+#[cfg(test)]
+pub(crate) fn assert_every_cut_truncated(
+    header: &[u8],
+    parse: impl Fn(&[u8]) -> Result<(), super::DecodeError>,
+) {
+    assert_eq!(parse(header), Ok(()), "the whole header parses");
+    for len in 0..header.len() {
+        match parse(&header[..len]) {
+            Err(super::DecodeError::Truncated { needed_bytes, available_bytes }) => {
+                assert_eq!(available_bytes, len, "cut at {len}");
+                assert!(needed_bytes > len, "cut at {len}");
+            }
+            other => panic!("cut at {len}: expected Truncated, got {other:?}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,6 +46,24 @@ pub mod ethertype {
     pub const QINQ_9100: u16 = 0x9100;
     /// IPv6.
     pub const IPV6: u16 = 0x86dd;
+    /// MPLS unicast label stack.
+    pub const MPLS_UNICAST: u16 = 0x8847;
+    /// MPLS multicast label stack.
+    pub const MPLS_MULTICAST: u16 = 0x8848;
+    /// PPPoE discovery stage (RFC 2516).
+    pub const PPPOE_DISCOVERY: u16 = 0x8863;
+    /// PPPoE session stage, PPP inside (RFC 2516).
+    pub const PPPOE_SESSION: u16 = 0x8864;
+    /// IEEE 802.1ah provider backbone bridging I-TAG.
+    pub const PBB: u16 = 0x88e7;
+    /// Transparent Ethernet bridging: an Ethernet frame inside GRE or Geneve.
+    pub const TRANSPARENT_ETHERNET: u16 = 0x6558;
+    /// PPP inside GRE (PPTP, RFC 2637).
+    pub const PPP: u16 = 0x880b;
+    /// ERSPAN types I and II inside GRE.
+    pub const ERSPAN: u16 = 0x88be;
+    /// ERSPAN type III inside GRE.
+    pub const ERSPAN_III: u16 = 0x22eb;
 }
 
 /// Returns true when a type-or-length value is an 802.3 length.

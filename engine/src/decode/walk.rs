@@ -19,11 +19,11 @@ use super::loopback::{self, LoopbackHeader};
 use super::tcp::TcpHeader;
 use super::udp::{self, UdpHeader};
 use super::vlan::{self, VlanHeader};
-use super::{quoted, DecodeError, DecodeStop, Decoded, Layer, Network, Transport};
+use super::{encapsulation, quoted, walk_encap, DecodeError, DecodeStop, Decoded, Layer, Network, Transport};
 use crate::packet::LinkType;
 
 /// Outcome of one step: `Err` ends the walk.
-type Step = Result<(), DecodeStop>;
+pub(super) type Step = Result<(), DecodeStop>;
 
 /// IP protocol number of ICMP.
 const PROTOCOL_ICMP: u8 = 1;
@@ -45,7 +45,7 @@ pub fn decode_packet(link_type: LinkType, data: &[u8]) -> Decoded {
 }
 
 /// Returns a function that attaches `layer` to a decoder error.
-fn at(layer: Layer) -> impl Fn(DecodeError) -> DecodeStop {
+pub(super) fn at(layer: Layer) -> impl Fn(DecodeError) -> DecodeStop {
     move |error| DecodeStop { layer, error }
 }
 
@@ -59,14 +59,16 @@ fn walk_link(link_type: LinkType, data: &[u8], decoded: &mut Decoded) -> Step {
         LinkType::LINUX_SLL2 => walk_linux_sll2(data, decoded),
         LinkType::NULL => walk_loopback(data, false, decoded),
         LinkType::LOOP => walk_loopback(data, true, decoded),
-        LinkType(other) => Err(at(Layer::Link)(DecodeError::UnsupportedLinkType(other))),
+        other => walk_encap::walk_other_link(other, data, decoded)
+            .unwrap_or(Err(at(Layer::Link)(DecodeError::UnsupportedLinkType(other.0)))),
     }
 }
 
-fn walk_ethernet(data: &[u8], decoded: &mut Decoded) -> Step {
+pub(super) fn walk_ethernet(data: &[u8], decoded: &mut Decoded) -> Step {
     let header = EthernetHeader::new(data).map_err(at(Layer::Link))?;
     decoded.link.src_mac = Some(header.src_mac());
     decoded.link.dst_mac = Some(header.dst_mac());
+    decoded.encapsulation |= encapsulation::ETHERNET;
     walk_type_or_length(header.type_or_length(), header.payload(), decoded)
 }
 
@@ -165,6 +167,7 @@ fn walk_type_or_length(mut type_or_length: u16, mut payload: &[u8], decoded: &mu
             *slot = tag.vlan_id();
         }
         decoded.link.vlan_count += 1;
+        decoded.encapsulation |= encapsulation::VLAN;
         type_or_length = tag.type_or_length();
         payload = tag.payload();
     }
@@ -179,9 +182,10 @@ fn walk_type_or_length(mut type_or_length: u16, mut payload: &[u8], decoded: &mu
 }
 
 /// Reads an LLC header and, for SNAP with an EtherType, follows it.
-fn walk_llc(payload: &[u8], decoded: &mut Decoded) -> Step {
+pub(super) fn walk_llc(payload: &[u8], decoded: &mut Decoded) -> Step {
     let header = LlcHeader::new(payload).map_err(at(Layer::Link))?;
     decoded.link.llc_saps = Some((header.dsap(), header.ssap()));
+    decoded.encapsulation |= encapsulation::LLC;
     if !header.is_snap() {
         return Ok(());
     }
@@ -196,13 +200,13 @@ fn walk_llc(payload: &[u8], decoded: &mut Decoded) -> Step {
 }
 
 /// Records the network layer's EtherType and decodes the layer.
-fn walk_ethertype(value: u16, payload: &[u8], decoded: &mut Decoded) -> Step {
+pub(super) fn walk_ethertype(value: u16, payload: &[u8], decoded: &mut Decoded) -> Step {
     decoded.link.ethertype = value;
     match value {
         ethertype::IPV4 => walk_ipv4(payload, decoded),
         ethertype::IPV6 => walk_ipv6(payload, decoded),
         ethertype::ARP | ethertype::RARP => walk_arp(payload, decoded),
-        _ => Ok(()),
+        other => walk_encap::walk_other_ethertype(other, payload, decoded).unwrap_or(Ok(())),
     }
 }
 
@@ -212,7 +216,7 @@ fn walk_arp(data: &[u8], decoded: &mut Decoded) -> Step {
     Ok(())
 }
 
-fn walk_ipv4(data: &[u8], decoded: &mut Decoded) -> Step {
+pub(super) fn walk_ipv4(data: &[u8], decoded: &mut Decoded) -> Step {
     let header = Ipv4Header::new(data).map_err(at(Layer::Ipv4))?;
     let info = header.info();
     decoded.network = Network::Ipv4(info);
@@ -234,7 +238,7 @@ fn walk_ipv4(data: &[u8], decoded: &mut Decoded) -> Step {
     walk_transport(&payload, decoded)
 }
 
-fn walk_ipv6(data: &[u8], decoded: &mut Decoded) -> Step {
+pub(super) fn walk_ipv6(data: &[u8], decoded: &mut Decoded) -> Step {
     let header = Ipv6Header::new(data).map_err(at(Layer::Ipv6))?;
     let chain = ipv6_ext::walk_chain(
         header.next_header(),
@@ -287,7 +291,7 @@ fn walk_transport(payload: &IpPayload<'_>, decoded: &mut Decoded) -> Step {
             decoded.ipsec_spi = quoted::ipsec_spi(payload.bytes, quoted::AH_SPI_OFFSET);
             Ok(())
         }
-        _ => Ok(()),
+        other => walk_encap::walk_ip_tunnel(other, payload.is_ipv6, payload.bytes, decoded).unwrap_or(Ok(())),
     }
 }
 
@@ -321,7 +325,7 @@ fn walk_udp(payload: &IpPayload<'_>, decoded: &mut Decoded) -> Step {
     if info.src_port == quoted::DNS_PORT || info.dst_port == quoted::DNS_PORT {
         decoded.dns = quoted::dns_header(header.payload());
     }
-    Ok(())
+    walk_encap::walk_udp_tunnel(info.src_port, info.dst_port, header.payload(), decoded).unwrap_or(Ok(()))
 }
 
 fn walk_icmp(payload: &IpPayload<'_>, layer: Layer, decoded: &mut Decoded) -> Step {
@@ -415,6 +419,8 @@ mod tests {
                 icmp_quoted: None,
                 dns: None,
                 ipsec_spi: None,
+                encapsulation: crate::decode::encapsulation::ETHERNET,
+                ..Decoded::EMPTY
             }
         );
     }
@@ -469,6 +475,8 @@ mod tests {
                 icmp_quoted: None,
                 dns: None,
                 ipsec_spi: None,
+                encapsulation: crate::decode::encapsulation::ETHERNET,
+                ..Decoded::EMPTY
             }
         );
     }
@@ -859,6 +867,7 @@ mod tests {
                     llc_saps: Some((0x42, 0x42)),
                     ..LinkInfo::default()
                 },
+                encapsulation: crate::decode::encapsulation::ETHERNET | crate::decode::encapsulation::LLC,
                 ..Decoded::EMPTY
             }
         );
@@ -1223,6 +1232,7 @@ mod tests {
                 icmp_quoted: None,
                 dns: Some(DnsInfo { id: 63307, is_response: false }),
                 ipsec_spi: None,
+                ..Decoded::EMPTY
             }
         );
     }
@@ -1309,12 +1319,13 @@ mod tests {
 
     #[test]
     fn unsupported_link_type() {
-        let decoded = decode_packet(LinkType(105), &ARP_WHO_HAS_1);
+        // LINKTYPE_USER0, which no decoder claims.
+        let decoded = decode_packet(LinkType(147), &ARP_WHO_HAS_1);
 
         assert_eq!(
             decoded,
             Decoded {
-                stop: stop(Layer::Link, DecodeError::UnsupportedLinkType(105)),
+                stop: stop(Layer::Link, DecodeError::UnsupportedLinkType(147)),
                 ..Decoded::EMPTY
             }
         );

@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-use crate::decode::{Decoded, IcmpInfo, Network, QuotedPacket, Transport};
+use crate::decode::{Decoded, IcmpInfo, Network, QuotedPacket, Transport, TunnelKind, TunnelSummary};
 
 /// ICMP types that argus pairs with their request type: echo reply (0),
 /// timestamp reply (14), information reply (16) and mask reply (18).
@@ -29,6 +29,34 @@ const ICMP_UNREACHABLE_PROTOCOL: u8 = 2;
 const ICMP_UNREACHABLE_PORT: u8 = 3;
 const ICMP_REDIRECT: u8 = 5;
 
+/// The tunnel an IP flow's packets came through, reduced to the fields that
+/// separate tenants: the same inner addresses and ports in two VXLAN
+/// segments are two flows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TunnelContext {
+    /// The innermost tunnel's kind, `None` outside any tunnel.
+    pub kind: Option<TunnelKind>,
+    /// The tunnel id when both directions carry the same one (VNI, ERSPAN
+    /// session), else 0 (see [`TunnelKind::has_shared_id`]).
+    pub id: u32,
+}
+
+impl TunnelContext {
+    /// No tunnel.
+    pub const NONE: TunnelContext = TunnelContext { kind: None, id: 0 };
+
+    /// Builds the context of a packet's innermost tunnel.
+    pub fn from_summary(tunnel: Option<&TunnelSummary>) -> TunnelContext {
+        match tunnel {
+            Some(tunnel) => TunnelContext {
+                kind: Some(tunnel.kind),
+                id: if tunnel.kind.has_shared_id() { tunnel.id } else { 0 },
+            },
+            None => TunnelContext::NONE,
+        }
+    }
+}
+
 /// The identity of a flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FlowKey {
@@ -45,6 +73,8 @@ pub enum FlowKey {
         src_port: u16,
         /// Destination port.
         dst_port: u16,
+        /// The tunnel the packets came through.
+        tunnel: TunnelContext,
     },
     /// An ICMP or ICMPv6 flow. Query messages (echo and the like) are keyed
     /// by identifier and sequence number, so each ping is its own flow as in
@@ -62,6 +92,8 @@ pub enum FlowKey {
         id: u16,
         /// Query sequence number, else 0.
         seq: u16,
+        /// The tunnel the packets came through.
+        tunnel: TunnelContext,
     },
     /// An ARP conversation between two IPv4 addresses.
     Arp {
@@ -115,7 +147,7 @@ impl FlowKey {
                     return None;
                 }
                 let key = Self::from_ip(ip.src, ip.dst, ip.protocol, &decoded.transport, decoded.icmp_quoted.as_ref());
-                Some(match (key, decoded.ipsec_spi) {
+                let key = match (key, decoded.ipsec_spi) {
                     // IPsec has no ports; each direction has its own security
                     // association, so argus keys ESP and AH by SPI, split over
                     // the two port fields.
@@ -125,9 +157,11 @@ impl FlowKey {
                         protocol,
                         src_port: (spi >> 16) as u16,
                         dst_port: spi as u16,
+                        tunnel: TunnelContext::NONE,
                     },
                     (key, _) => key,
-                })
+                };
+                Some(key.with_tunnel(TunnelContext::from_summary(decoded.tunnel.as_ref())))
             }
             Network::Arp(arp) => Some(FlowKey::Arp {
                 sender_ip: arp.sender_ip,
@@ -158,6 +192,7 @@ impl FlowKey {
                 protocol,
                 src_port: tcp.src_port,
                 dst_port: tcp.dst_port,
+                tunnel: TunnelContext::NONE,
             },
             Transport::Udp(udp) => FlowKey::Ip {
                 src,
@@ -165,6 +200,7 @@ impl FlowKey {
                 protocol,
                 src_port: udp.src_port,
                 dst_port: udp.dst_port,
+                tunnel: TunnelContext::NONE,
             },
             Transport::Icmp(icmp) => Self::icmpv4_key(src, dst, icmp, quoted),
             Transport::Icmpv6(icmp) => {
@@ -173,9 +209,11 @@ impl FlowKey {
                     .find(|(answer, _)| *answer == icmp.icmp_type)
                     .map_or(icmp.icmp_type, |(_, question)| *question);
                 let (id, seq) = if question == ICMPV6_ECHO_REQUEST { (icmp.id, icmp.seq) } else { (0, 0) };
-                FlowKey::Icmp { src, dst, icmp_type: question, code: icmp.code, id, seq }
+                FlowKey::Icmp { src, dst, icmp_type: question, code: icmp.code, id, seq, tunnel: TunnelContext::NONE }
             }
-            Transport::None => FlowKey::Ip { src, dst, protocol, src_port: 0, dst_port: 0 },
+            Transport::None => {
+                FlowKey::Ip { src, dst, protocol, src_port: 0, dst_port: 0, tunnel: TunnelContext::NONE }
+            }
         }
     }
 
@@ -189,7 +227,15 @@ impl FlowKey {
         let is_query = request.is_some() || ICMP_REPLY_TO_REQUEST.iter().any(|(_, request)| *request == icmp.icmp_type);
         if is_query {
             let icmp_type = request.unwrap_or(icmp.icmp_type);
-            return FlowKey::Icmp { src, dst, icmp_type, code: 0, id: icmp.id, seq: icmp.seq };
+            return FlowKey::Icmp {
+                src,
+                dst,
+                icmp_type,
+                code: 0,
+                id: icmp.id,
+                seq: icmp.seq,
+                tunnel: TunnelContext::NONE,
+            };
         }
         let (id, seq) = match (icmp.icmp_type, icmp.code, quoted) {
             (ICMP_UNREACHABLE, ICMP_UNREACHABLE_PORT, Some(quoted)) => (quoted.dst_port, 0),
@@ -204,21 +250,36 @@ impl FlowKey {
             },
             _ => (0, 0),
         };
-        FlowKey::Icmp { src, dst, icmp_type: icmp.icmp_type, code: icmp.code, id, seq }
+        FlowKey::Icmp { src, dst, icmp_type: icmp.icmp_type, code: icmp.code, id, seq, tunnel: TunnelContext::NONE }
+    }
+
+    /// Returns the key with `tunnel` set; ARP and layer-2 keys have no
+    /// tunnel context and come back unchanged.
+    pub fn with_tunnel(self, tunnel: TunnelContext) -> FlowKey {
+        match self {
+            FlowKey::Ip { src, dst, protocol, src_port, dst_port, .. } => {
+                FlowKey::Ip { src, dst, protocol, src_port, dst_port, tunnel }
+            }
+            FlowKey::Icmp { src, dst, icmp_type, code, id, seq, .. } => {
+                FlowKey::Icmp { src, dst, icmp_type, code, id, seq, tunnel }
+            }
+            other => other,
+        }
     }
 
     /// Returns the key with source and destination swapped.
     pub fn reversed(&self) -> FlowKey {
         match *self {
-            FlowKey::Ip { src, dst, protocol, src_port, dst_port } => FlowKey::Ip {
+            FlowKey::Ip { src, dst, protocol, src_port, dst_port, tunnel } => FlowKey::Ip {
                 src: dst,
                 dst: src,
                 protocol,
                 src_port: dst_port,
                 dst_port: src_port,
+                tunnel,
             },
-            FlowKey::Icmp { src, dst, icmp_type, code, id, seq } => {
-                FlowKey::Icmp { src: dst, dst: src, icmp_type, code, id, seq }
+            FlowKey::Icmp { src, dst, icmp_type, code, id, seq, tunnel } => {
+                FlowKey::Icmp { src: dst, dst: src, icmp_type, code, id, seq, tunnel }
             }
             FlowKey::Arp { sender_ip, target_ip } => {
                 FlowKey::Arp { sender_ip: target_ip, target_ip: sender_ip }
@@ -333,7 +394,7 @@ mod tests {
     use std::net::{Ipv4Addr, Ipv6Addr};
 
     fn tcp_key(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> FlowKey {
-        FlowKey::Ip { src, dst, protocol: 6, src_port, dst_port }
+        FlowKey::Ip { src, dst, protocol: 6, src_port, dst_port, tunnel: Default::default() }
     }
 
     #[test]

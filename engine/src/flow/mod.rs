@@ -9,7 +9,7 @@ pub mod state;
 pub mod tcp;
 pub mod timeouts;
 
-pub use key::{FlowKey, KeyDirection};
+pub use key::{FlowKey, KeyDirection, TunnelContext};
 pub use record::{DirectionStats, FlowRecord, IcmpError, RecordCause, TcpSummary};
 pub use shard::{FlowShard, RecordSink, ShardConfig, ShardCounters};
 pub use state::PacketFacts;

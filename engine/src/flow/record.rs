@@ -1,5 +1,6 @@
 //! The flow record: what a worker emits for a flow at each report.
 
+use crate::decode::TunnelSummary;
 use crate::flow::key::FlowKey;
 
 /// Why a record was emitted.
@@ -198,4 +199,7 @@ pub struct FlowRecord {
     pub report_index: u32,
     /// Identifier of the worker that tracked the flow.
     pub worker_id: u16,
+    /// The innermost tunnel the flow's first tunnelled packet came through,
+    /// with `outer_src` on the flow's source side.
+    pub tunnel: Option<TunnelSummary>,
 }

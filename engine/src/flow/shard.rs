@@ -14,7 +14,7 @@ use std::hash::BuildHasherDefault;
 
 use crate::decode::{IpInfo, Network, QuotedPacket, Transport};
 use crate::flow::fragments::{DatagramKey, FragmentOutcome, FragmentTable, PendingFragment};
-use crate::flow::key::{FlowKey, FxHasher64, KeyDirection};
+use crate::flow::key::{FlowKey, FxHasher64, KeyDirection, TunnelContext};
 use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
 use crate::flow::state::{FlowState, PacketFacts};
 use crate::flow::timeouts::Timeouts;
@@ -469,6 +469,7 @@ impl FlowShard {
             protocol: quoted.protocol,
             src_port: quoted.src_port,
             dst_port: quoted.dst_port,
+            tunnel: TunnelContext::from_summary(packet.decoded.tunnel.as_ref()),
         };
         let (canonical, _) = key.canonical();
         if let Some(&slot) = self.index.get(&canonical) {
@@ -491,7 +492,7 @@ impl FlowShard {
             Network::Ipv4(ip) | Network::Ipv6(ip) => (ip.src, ip.dst, ip.protocol),
             _ => return,
         };
-        let key = FlowKey::Ip { src, dst, protocol, src_port: 0, dst_port: 0 };
+        let key = FlowKey::Ip { src, dst, protocol, src_port: 0, dst_port: 0, tunnel: Default::default() };
         let (canonical, direction) = key.canonical();
         let facts = PacketFacts { time_ns: fragment.time_ns, bytes: fragment.bytes, decoded: &fragment.decoded };
         self.update_flow(canonical, direction, &facts, sink);

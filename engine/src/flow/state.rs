@@ -1,7 +1,7 @@
 //! The state of one flow between two reports: counters per direction, the
 //! TCP tracker, and the bookkeeping that turns them into a record.
 
-use crate::decode::{Decoded, Network, Transport};
+use crate::decode::{Decoded, Network, Transport, TunnelSummary};
 use crate::flow::key::{FlowKey, KeyDirection};
 use crate::flow::record::{DirectionStats, FlowRecord, IcmpError, RecordCause};
 use crate::flow::tcp::{Side, TcpTracker};
@@ -49,6 +49,9 @@ pub struct FlowState {
     pub arp_reply_mac: Option<[u8; 6]>,
     /// For DNS over UDP: the transaction identifier of the flow's query.
     pub dns_id: Option<u16>,
+    /// The innermost tunnel of the flow's first tunnelled packet, with
+    /// `outer_src` on the flow's source side.
+    pub tunnel: Option<TunnelSummary>,
     interval: Interval,
     icmp_error: Option<IcmpError>,
 }
@@ -81,6 +84,7 @@ impl FlowState {
             report_index: 0,
             arp_reply_mac: None,
             dns_id: None,
+            tunnel: None,
             interval: Interval::default(),
             icmp_error: None,
         }
@@ -190,6 +194,13 @@ impl FlowState {
             stats.fragments |= ip.fragment.is_some();
         }
 
+        if let (None, Some(tunnel)) = (self.tunnel, decoded.tunnel) {
+            self.tunnel = Some(match side {
+                Side::Source => tunnel,
+                Side::Destination => TunnelSummary { outer_src: tunnel.outer_dst, outer_dst: tunnel.outer_src, ..tunnel },
+            });
+        }
+
         if let Some(dns) = decoded.dns {
             if !dns.is_response {
                 self.dns_id.get_or_insert(dns.id);
@@ -221,6 +232,7 @@ impl FlowState {
             icmp_error: self.icmp_error.take(),
             report_index: self.report_index,
             worker_id,
+            tunnel: self.tunnel,
         };
         self.report_index += 1;
         if let Some(tcp) = self.tcp.as_mut() {

@@ -115,6 +115,7 @@ mod tests {
             icmp_error: None,
             report_index: 0,
             worker_id: 0,
+            tunnel: None,
         }
     }
 
@@ -135,7 +136,7 @@ mod tests {
         // Differences: IPv4 source id kind (0x01), 32-bit metric, no empty
         // network DSR, big-endian IP ids, no encapsulation DSR.
         let key =
-            FlowKey::Ip { src: v4(10, 30, 1, 1), dst: v4(10, 40, 2, 3), protocol: 17, src_port: 67, dst_port: 67 };
+            FlowKey::Ip { src: v4(10, 30, 1, 1), dst: v4(10, 40, 2, 3), protocol: 17, src_port: 67, dst_port: 67, tunnel: Default::default() };
         let udp = record(
             key,
             ns(1_553_160_644, 514_026),
@@ -159,7 +160,7 @@ mod tests {
         // without application bytes, the IP ids byte-swapped (`4000721b
         // 4000e81f`) and an Ethernet encapsulation DSR.
         let localhost = v4(127, 0, 0, 1);
-        let key = FlowKey::Ip { src: localhost, dst: localhost, protocol: 6, src_port: 55920, dst_port: 80 };
+        let key = FlowKey::Ip { src: localhost, dst: localhost, protocol: 6, src_port: 55920, dst_port: 80, tunnel: Default::default() };
         let mut src = ip_side(6, 606, 64, 0x1b72);
         src.app_bytes = 202;
         let mut dst = ip_side(4, 5831, 64, 0x1fe8);
@@ -210,7 +211,7 @@ mod tests {
         // tests/HDLC.pcap, record 1. Argus adds an 8-bit metric, an ICMP
         // network object with host-order addresses, and a Cisco HDLC
         // encapsulation DSR.
-        let key = FlowKey::Icmp { src: v4(10, 0, 0, 1), dst: v4(10, 0, 0, 2), icmp_type: 8, code: 0, id: 0, seq: 0 };
+        let key = FlowKey::Icmp { src: v4(10, 0, 0, 1), dst: v4(10, 0, 0, 2), icmp_type: 8, code: 0, id: 0, seq: 0, tunnel: Default::default() };
         let echo = record(
             key,
             ns(1_213_595_384, 645_486),
@@ -233,7 +234,7 @@ mod tests {
         // and an encapsulation DSR.
         let src: Ipv6Addr = "2200::244:212:3fff:feae:22f7".parse().unwrap();
         let dst: Ipv6Addr = "2200::240:2:0:0:4".parse().unwrap();
-        let key = FlowKey::Icmp { src: IpAddr::V6(src), dst: IpAddr::V6(dst), icmp_type: 128, code: 0, id: 0, seq: 0 };
+        let key = FlowKey::Icmp { src: IpAddr::V6(src), dst: IpAddr::V6(dst), icmp_type: 128, code: 0, id: 0, seq: 0, tunnel: Default::default() };
         let time = ns(1_170_175_891, 766_766);
         let echo = record(key, time, time, ip_side(1, 86, 4, 0), DirectionStats::default());
         let expected = "13100019 01030103 00000000 00000001
@@ -295,7 +296,7 @@ mod tests {
 
     #[test]
     fn cause_sets_header_byte() {
-        let key = FlowKey::Ip { src: v4(1, 1, 1, 1), dst: v4(2, 2, 2, 2), protocol: 17, src_port: 1, dst_port: 2 };
+        let key = FlowKey::Ip { src: v4(1, 1, 1, 1), dst: v4(2, 2, 2, 2), protocol: 17, src_port: 1, dst_port: 2, tunnel: Default::default() };
         let mut flow = record(key, ns(1, 0), ns(2, 0), ip_side(1, 60, 64, 0), DirectionStats::default());
         flow.cause = RecordCause::Shutdown;
         assert_eq!(&encode(&flow, 1)[..2], [0x13, 0x60]);
@@ -303,7 +304,7 @@ mod tests {
 
     #[test]
     fn tcp_state_only_for_tcp_keys() {
-        let key = FlowKey::Ip { src: v4(1, 1, 1, 1), dst: v4(2, 2, 2, 2), protocol: 17, src_port: 1, dst_port: 2 };
+        let key = FlowKey::Ip { src: v4(1, 1, 1, 1), dst: v4(2, 2, 2, 2), protocol: 17, src_port: 1, dst_port: 2, tunnel: Default::default() };
         let mut flow = record(key, ns(1, 0), ns(2, 0), ip_side(1, 60, 64, 0), DirectionStats::default());
         flow.tcp = Some(TcpSummary::default());
         let out = encode(&flow, 1);
@@ -313,7 +314,7 @@ mod tests {
     #[test]
     fn longest_record_is_312_bytes() {
         let src = IpAddr::V6(Ipv6Addr::LOCALHOST);
-        let key = FlowKey::Ip { src, dst: src, protocol: 6, src_port: 1, dst_port: 2 };
+        let key = FlowKey::Ip { src, dst: src, protocol: 6, src_port: 1, dst_port: 2, tunnel: Default::default() };
         let side = DirectionStats {
             pkts: 1 << 33,
             bytes: 1 << 40,

@@ -45,10 +45,10 @@ const ARP_OPCODE_REQUEST: u16 = 1;
 /// keys ignore it.
 pub fn put_flow_key_dsr(out: &mut Vec<u8>, key: &FlowKey, arp_sender_mac: Option<[u8; 6]>) {
     match *key {
-        FlowKey::Ip { src, dst, protocol, src_port, dst_port } => {
+        FlowKey::Ip { src, dst, protocol, src_port, dst_port, .. } => {
             put_ip_key(out, src, dst, protocol, src_port.to_be_bytes(), dst_port.to_be_bytes());
         }
-        FlowKey::Icmp { src, dst, icmp_type, code, id, seq } => put_icmp_key(out, src, dst, icmp_type, code, id, seq),
+        FlowKey::Icmp { src, dst, icmp_type, code, id, seq, .. } => put_icmp_key(out, src, dst, icmp_type, code, id, seq),
         FlowKey::Arp { sender_ip, target_ip } => put_arp_key(out, sender_ip, target_ip, arp_sender_mac),
         FlowKey::Layer2 { src_mac, dst_mac, ethertype, ssap, dsap } => {
             put_dsr_header(out, FLOW_DSR, SUBTYPE_FIVE_TUPLE, QUALIFIER_ETHERNET, ETHERNET_KEY_WORDS);
@@ -164,7 +164,7 @@ mod tests {
     fn udp_matches_argus_example() {
         // Argus 3.0.8.2, tcpdump tests/dhcp-rfc4388.pcap, record 1.
         let key =
-            FlowKey::Ip { src: v4(10, 30, 1, 1), dst: v4(10, 40, 2, 3), protocol: 17, src_port: 67, dst_port: 67 };
+            FlowKey::Ip { src: v4(10, 30, 1, 1), dst: v4(10, 40, 2, 3), protocol: 17, src_port: 67, dst_port: 67, tunnel: Default::default() };
         assert_eq!(encode(key), hex("02010105 0a1e0101 0a280203 11000043 00430000"));
     }
 
@@ -175,14 +175,14 @@ mod tests {
         // responder first, with the reverse bit. This encoder receives the
         // key in initiator order and writes it as it is.
         let localhost = v4(127, 0, 0, 1);
-        let key = FlowKey::Ip { src: localhost, dst: localhost, protocol: 6, src_port: 55920, dst_port: 80 };
+        let key = FlowKey::Ip { src: localhost, dst: localhost, protocol: 6, src_port: 55920, dst_port: 80, tunnel: Default::default() };
         assert_eq!(encode(key), hex("02010105 7f000001 7f000001 0600da70 00500000"));
     }
 
     #[test]
     fn icmp_echo_matches_argus_example() {
         // Argus 3.0.8.2, tcpdump tests/HDLC.pcap, record 1: id and seq 0.
-        let key = FlowKey::Icmp { src: v4(10, 0, 0, 1), dst: v4(10, 0, 0, 2), icmp_type: 8, code: 0, id: 0, seq: 0 };
+        let key = FlowKey::Icmp { src: v4(10, 0, 0, 1), dst: v4(10, 0, 0, 2), icmp_type: 8, code: 0, id: 0, seq: 0, tunnel: Default::default() };
         assert_eq!(encode(key), hex("02010105 0a000001 0a000002 01000800 00000000"));
     }
 
@@ -192,17 +192,17 @@ mod tests {
         // tests/dhcp-rfc4388.pcap, record 2, as `2440`. This encoder writes
         // `4024`, in the format's big-endian order.
         let key =
-            FlowKey::Icmp { src: v4(10, 40, 2, 3), dst: v4(10, 30, 4, 4), icmp_type: 8, code: 0, id: 0x4024, seq: 0 };
+            FlowKey::Icmp { src: v4(10, 40, 2, 3), dst: v4(10, 30, 4, 4), icmp_type: 8, code: 0, id: 0x4024, seq: 0, tunnel: Default::default() };
         assert_eq!(encode(key), hex("02010105 0a280203 0a1e0404 01000800 40240000"));
 
         let key =
-            FlowKey::Icmp { src: v4(1, 2, 3, 4), dst: v4(5, 6, 7, 8), icmp_type: 8, code: 0, id: 0x1234, seq: 0x0102 };
+            FlowKey::Icmp { src: v4(1, 2, 3, 4), dst: v4(5, 6, 7, 8), icmp_type: 8, code: 0, id: 0x1234, seq: 0x0102, tunnel: Default::default() };
         assert_eq!(&encode(key)[16..20], [0x12, 0x34, 0x01, 0x02]);
     }
 
     #[test]
     fn icmp_unreachable_keeps_type_and_code() {
-        let key = FlowKey::Icmp { src: v4(10, 0, 0, 2), dst: v4(10, 0, 0, 1), icmp_type: 3, code: 3, id: 0, seq: 0 };
+        let key = FlowKey::Icmp { src: v4(10, 0, 0, 2), dst: v4(10, 0, 0, 1), icmp_type: 3, code: 3, id: 0, seq: 0, tunnel: Default::default() };
         assert_eq!(encode(key), hex("02010105 0a000002 0a000001 01000303 00000000"));
     }
 
@@ -211,7 +211,7 @@ mod tests {
         // Argus 3.0.8.2, tcpdump tests/ipv6-routing-header.pcap, record 1.
         let src: Ipv6Addr = "2200::244:212:3fff:feae:22f7".parse().unwrap();
         let dst: Ipv6Addr = "2200::240:2:0:0:4".parse().unwrap();
-        let key = FlowKey::Icmp { src: IpAddr::V6(src), dst: IpAddr::V6(dst), icmp_type: 128, code: 0, id: 0, seq: 0 };
+        let key = FlowKey::Icmp { src: IpAddr::V6(src), dst: IpAddr::V6(dst), icmp_type: 128, code: 0, id: 0, seq: 0, tunnel: Default::default() };
         let expected = "0201020b 22000000 00000244 02123fff feae22f7 \
                         22000000 00000240 00020000 00000004 3a000000 80000000";
         assert_eq!(encode(key), hex(expected));
@@ -220,7 +220,7 @@ mod tests {
     #[test]
     fn icmpv6_identifier_in_destination_port() {
         let key =
-            FlowKey::Icmp { src: unspecified_v6(), dst: unspecified_v6(), icmp_type: 128, code: 0, id: 0xbeef, seq: 9 };
+            FlowKey::Icmp { src: unspecified_v6(), dst: unspecified_v6(), icmp_type: 128, code: 0, id: 0xbeef, seq: 9, tunnel: Default::default() };
         assert_eq!(&encode(key)[36..], hex("3a000000 8000beef"));
     }
 
@@ -230,7 +230,7 @@ mod tests {
         let src: Ipv6Addr = "2200::244:212:3fff:feae:22f7".parse().unwrap();
         let dst: Ipv6Addr = "2200::240:2:0:0:4".parse().unwrap();
         let key =
-            FlowKey::Ip { src: IpAddr::V6(src), dst: IpAddr::V6(dst), protocol: 17, src_port: 5645, dst_port: 5642 };
+            FlowKey::Ip { src: IpAddr::V6(src), dst: IpAddr::V6(dst), protocol: 17, src_port: 5645, dst_port: 5642, tunnel: Default::default() };
         let out = encode(key);
         assert_eq!(&out[..4], [0x02, 0x01, 0x02, 0x0b]);
         assert_eq!(&out[36..], hex("11000000 160d160a"));
@@ -238,7 +238,7 @@ mod tests {
 
     #[test]
     fn mixed_families_use_mapped_ipv6() {
-        let key = FlowKey::Ip { src: v4(192, 0, 2, 1), dst: unspecified_v6(), protocol: 6, src_port: 1, dst_port: 2 };
+        let key = FlowKey::Ip { src: v4(192, 0, 2, 1), dst: unspecified_v6(), protocol: 6, src_port: 1, dst_port: 2, tunnel: Default::default() };
         let out = encode(key);
         assert_eq!(&out[..4], [0x02, 0x01, 0x02, 0x0b]);
         assert_eq!(&out[4..20], hex("00000000 00000000 0000ffff c0000201"));

@@ -155,7 +155,7 @@ mod tests {
     fn udp_record() -> FlowRecord {
         let address = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
         FlowRecord {
-            key: FlowKey::Ip { src: address, dst: address, protocol: 17, src_port: 1, dst_port: 2 },
+            key: FlowKey::Ip { src: address, dst: address, protocol: 17, src_port: 1, dst_port: 2, tunnel: Default::default() },
             cause: RecordCause::Start,
             start_ns: 1_000_000_000,
             last_ns: 2_000_000_000,
@@ -166,6 +166,7 @@ mod tests {
             icmp_error: None,
             report_index: 0,
             worker_id: 0,
+            tunnel: None,
         }
     }
 

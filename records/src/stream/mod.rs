@@ -25,7 +25,7 @@ pub mod filter;
 mod hub;
 mod protocol;
 mod queue;
-mod rate_limit;
+pub(crate) mod rate_limit;
 mod server;
 mod stats;
 

@@ -389,7 +389,7 @@ mod tests {
     fn flow(protocol: u8) -> FlowRecord {
         let address = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
         FlowRecord {
-            key: FlowKey::Ip { src: address, dst: address, protocol, src_port: 1, dst_port: 2 },
+            key: FlowKey::Ip { src: address, dst: address, protocol, src_port: 1, dst_port: 2, tunnel: Default::default() },
             cause: RecordCause::Closed,
             start_ns: 1_000_000_000,
             last_ns: 2_000_000_000,
@@ -400,6 +400,7 @@ mod tests {
             icmp_error: None,
             report_index: 0,
             worker_id: 0,
+            tunnel: None,
         }
     }
 

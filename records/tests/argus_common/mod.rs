@@ -74,15 +74,16 @@ pub fn record(
         icmp_error: None,
         report_index: 0,
         worker_id: 0,
+        tunnel: None,
     }
 }
 
 pub fn tcp_key(src: IpAddr, src_port: u16, dst: IpAddr, dst_port: u16) -> FlowKey {
-    FlowKey::Ip { src, dst, protocol: 6, src_port, dst_port }
+    FlowKey::Ip { src, dst, protocol: 6, src_port, dst_port, tunnel: Default::default() }
 }
 
 pub fn udp_key(src: IpAddr, src_port: u16, dst: IpAddr, dst_port: u16) -> FlowKey {
-    FlowKey::Ip { src, dst, protocol: 17, src_port, dst_port }
+    FlowKey::Ip { src, dst, protocol: 17, src_port, dst_port, tunnel: Default::default() }
 }
 
 /// Returns a TCP record with `status`, handshake times of 1.5 ms and
@@ -260,7 +261,7 @@ pub fn cases() -> Vec<Case> {
         attributes: "10.0.0.1,5001,e,64,,0,,0x0000,,02:00:00:00:00:01,00:00:00:00:00:00,,,,,216,0,100,100,,,192.0.2.7,4,Timeout",
     });
 
-    let echo = FlowKey::Icmp { src: client, dst: server, icmp_type: 8, code: 0, id: 0x1234, seq: 7 };
+    let echo = FlowKey::Icmp { src: client, dst: server, icmp_type: 8, code: 0, id: 0x1234, seq: 7, tunnel: Default::default() };
     cases.push(Case {
         name: "ICMP echo",
         record: record(echo, RecordCause::IdleTimeout, at(13, 0), at(13, 500), side(1, 98, 56, CLIENT_MAC), side(1, 98, 56, SERVER_MAC)),
@@ -269,7 +270,7 @@ pub fn cases() -> Vec<Case> {
     });
 
     let echo6 =
-        FlowKey::Icmp { src: v6("2001:db8::1"), dst: v6("2001:db8::2"), icmp_type: 128, code: 0, id: 0x42, seq: 1 };
+        FlowKey::Icmp { src: v6("2001:db8::1"), dst: v6("2001:db8::2"), icmp_type: 128, code: 0, id: 0x42, seq: 1, tunnel: Default::default() };
     cases.push(Case {
         name: "ICMPv6 echo",
         record: record(echo6, RecordCause::IdleTimeout, at(14, 0), at(14, 1000), side(1, 118, 64, CLIENT_MAC), side(1, 118, 64, SERVER_MAC)),

@@ -147,6 +147,7 @@ mod tests {
             icmp_error: None,
             report_index: 0,
             worker_id: 0,
+            tunnel: None,
         }
     }
 
@@ -155,7 +156,7 @@ mod tests {
     }
 
     fn ip_flow(protocol: u8, src_port: u16, dst_port: u16) -> FlowRecord {
-        record(FlowKey::Ip { src: v4(1), dst: v4(2), protocol, src_port, dst_port })
+        record(FlowKey::Ip { src: v4(1), dst: v4(2), protocol, src_port, dst_port, tunnel: Default::default() })
     }
 
     fn tcp_flow() -> FlowRecord {
@@ -171,17 +172,17 @@ mod tests {
     }
 
     fn icmp_flow() -> FlowRecord {
-        record(FlowKey::Icmp { src: v4(1), dst: v4(2), icmp_type: 8, code: 0, id: 80, seq: 1 })
+        record(FlowKey::Icmp { src: v4(1), dst: v4(2), icmp_type: 8, code: 0, id: 80, seq: 1, tunnel: Default::default() })
     }
 
     fn icmpv6_flow() -> FlowRecord {
         let (src, dst) = (IpAddr::V6(Ipv6Addr::LOCALHOST), "ff02::1".parse().unwrap());
-        record(FlowKey::Icmp { src, dst, icmp_type: 128, code: 0, id: 1, seq: 1 })
+        record(FlowKey::Icmp { src, dst, icmp_type: 128, code: 0, id: 1, seq: 1, tunnel: Default::default() })
     }
 
     fn udp_v6_flow() -> FlowRecord {
         let (src, dst) = ("2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap());
-        record(FlowKey::Ip { src, dst, protocol: 17, src_port: 5353, dst_port: 53 })
+        record(FlowKey::Ip { src, dst, protocol: 17, src_port: 5353, dst_port: 53, tunnel: Default::default() })
     }
 
     fn arp_flow() -> FlowRecord {

@@ -1,0 +1,232 @@
+//! Encodes flow records as data records of the templates in
+//! [`super::template`].
+
+use std::net::IpAddr;
+
+use naudit_engine::flow::{DirectionStats, FlowKey, FlowRecord, RecordCause};
+
+use super::template::{
+    Counter, Direction, Field, Template, ARP_TEMPLATE_ID, IPV4_TEMPLATE_ID, IPV6_TEMPLATE_ID, LAYER2_TEMPLATE_ID,
+};
+
+/// Seconds from the NTP epoch (1900-01-01) to the Unix epoch, for
+/// dateTimeNanoseconds values (RFC 7011 section 6.1.10).
+const NTP_UNIX_OFFSET_SECS: u64 = 2_208_988_800;
+/// EtherType of ARP.
+const ETHERTYPE_ARP: u16 = 0x0806;
+
+/// Returns the flowEndReason value (IANA registry) for a record cause:
+/// 1 idle timeout, 2 active timeout (start and status reports of an open
+/// flow), 3 end of flow detected, 4 forced end, 5 lack of resources.
+pub fn flow_end_reason(cause: RecordCause) -> u8 {
+    match cause {
+        RecordCause::IdleTimeout => 1,
+        RecordCause::Start | RecordCause::Status => 2,
+        RecordCause::Closed => 3,
+        RecordCause::Shutdown => 4,
+        RecordCause::Evicted => 5,
+    }
+}
+
+/// Returns the id of the template that carries `key`.
+pub fn template_id(key: &FlowKey) -> u16 {
+    match key {
+        FlowKey::Ip { src: IpAddr::V4(_), .. } | FlowKey::Icmp { src: IpAddr::V4(_), .. } => IPV4_TEMPLATE_ID,
+        FlowKey::Ip { src: IpAddr::V6(_), .. } | FlowKey::Icmp { src: IpAddr::V6(_), .. } => IPV6_TEMPLATE_ID,
+        FlowKey::Layer2 { .. } => LAYER2_TEMPLATE_ID,
+        FlowKey::Arp { .. } => ARP_TEMPLATE_ID,
+    }
+}
+
+/// Converts nanoseconds since the Unix epoch to the NTP timestamp format:
+/// seconds since 1900 in the high 32 bits, the binary fraction below.
+pub fn ntp_timestamp(time_ns: u64) -> u64 {
+    let seconds = time_ns / 1_000_000_000 + NTP_UNIX_OFFSET_SECS;
+    let fraction = ((time_ns % 1_000_000_000) << 32) / 1_000_000_000;
+    (seconds << 32) | fraction
+}
+
+/// Appends the data record of `record` in the field order of `template`,
+/// which must be the template [`template_id`] chooses for its key.
+pub fn write_data_record(out: &mut Vec<u8>, template: &Template, record: &FlowRecord) {
+    debug_assert_eq!(template.id, template_id(&record.key));
+    for field in &template.fields {
+        write_field(out, *field, record);
+    }
+}
+
+fn write_field(out: &mut Vec<u8>, field: Field, record: &FlowRecord) {
+    match field {
+        Field::FlowStartMilliseconds => out.extend_from_slice(&(record.start_ns / 1_000_000).to_be_bytes()),
+        Field::FlowEndMilliseconds => out.extend_from_slice(&(record.last_ns / 1_000_000).to_be_bytes()),
+        Field::FlowStartNanoseconds => out.extend_from_slice(&ntp_timestamp(record.start_ns).to_be_bytes()),
+        Field::FlowEndNanoseconds => out.extend_from_slice(&ntp_timestamp(record.last_ns).to_be_bytes()),
+        Field::SourceIpv4Address | Field::SourceIpv6Address => write_address(out, field, record, true),
+        Field::DestinationIpv4Address | Field::DestinationIpv6Address => write_address(out, field, record, false),
+        Field::ProtocolIdentifier => out.push(record.key.ip_protocol().unwrap_or(0)),
+        Field::SourceTransportPort => out.extend_from_slice(&transport_ports(&record.key).0.to_be_bytes()),
+        Field::DestinationTransportPort => out.extend_from_slice(&transport_ports(&record.key).1.to_be_bytes()),
+        Field::IcmpTypeCodeIpv4 | Field::IcmpTypeCodeIpv6 => {
+            let value = match record.key {
+                FlowKey::Icmp { icmp_type, code, .. } => u16::from(icmp_type) << 8 | u16::from(code),
+                _ => 0,
+            };
+            out.extend_from_slice(&value.to_be_bytes());
+        }
+        Field::SourceMacAddress => out.extend_from_slice(&source_mac(record)),
+        Field::DestinationMacAddress => out.extend_from_slice(&destination_mac(record)),
+        Field::EthernetType => {
+            let ethertype = match record.key {
+                FlowKey::Layer2 { ethertype, .. } => ethertype,
+                FlowKey::Arp { .. } => ETHERTYPE_ARP,
+                _ => 0,
+            };
+            out.extend_from_slice(&ethertype.to_be_bytes());
+        }
+        Field::FlowEndReason => out.push(flow_end_reason(record.cause)),
+        Field::Directional(direction, counter) => {
+            let (side, tcp_flags) = match direction {
+                Direction::Forward => (&record.src, record.tcp.map(|tcp| tcp.src.flags)),
+                Direction::Reverse => (&record.dst, record.tcp.map(|tcp| tcp.dst.flags)),
+            };
+            write_counter(out, counter, side, tcp_flags.unwrap_or(0));
+        }
+        Field::NauditTcpStatus => out.extend_from_slice(&record.tcp.map_or(0, |tcp| tcp.status).to_be_bytes()),
+        Field::NauditReportIndex => out.extend_from_slice(&record.report_index.to_be_bytes()),
+        Field::NauditLlcSaps => match record.key {
+            FlowKey::Layer2 { ssap, dsap, .. } => out.extend_from_slice(&[ssap, dsap]),
+            _ => out.extend_from_slice(&[0, 0]),
+        },
+    }
+}
+
+fn write_counter(out: &mut Vec<u8>, counter: Counter, side: &DirectionStats, tcp_flags: u8) {
+    match counter {
+        Counter::Packets => out.extend_from_slice(&side.pkts.to_be_bytes()),
+        Counter::Octets => out.extend_from_slice(&side.bytes.to_be_bytes()),
+        Counter::TransportOctets => out.extend_from_slice(&side.app_bytes.to_be_bytes()),
+        Counter::TcpControlBits => out.extend_from_slice(&u16::from(tcp_flags).to_be_bytes()),
+        Counter::ClassOfService => out.push(side.tos),
+        Counter::Ttl => out.push(side.ttl),
+        Counter::VlanId => out.extend_from_slice(&side.vlan_tci.map_or(0, |tci| tci & 0x0fff).to_be_bytes()),
+    }
+}
+
+/// Writes the source (`source` true) or destination address in the
+/// width the field has.
+fn write_address(out: &mut Vec<u8>, field: Field, record: &FlowRecord, source: bool) {
+    let address = match record.key {
+        FlowKey::Ip { src, dst, .. } | FlowKey::Icmp { src, dst, .. } => Some(if source { src } else { dst }),
+        FlowKey::Arp { sender_ip, target_ip } => Some(IpAddr::from(if source { sender_ip } else { target_ip })),
+        FlowKey::Layer2 { .. } => None,
+    };
+    let width = usize::from(field.spec().length);
+    match address {
+        Some(IpAddr::V4(address)) if width == 4 => out.extend_from_slice(&address.octets()),
+        Some(IpAddr::V6(address)) if width == 16 => out.extend_from_slice(&address.octets()),
+        _ => out.resize(out.len() + width, 0),
+    }
+}
+
+/// Returns the transport ports of TCP, UDP, SCTP, DCCP and UDP-Lite flows,
+/// else zeros: other IP protocols have no ports, although the flow key may
+/// store an SPI or other identifier in their place.
+fn transport_ports(key: &FlowKey) -> (u16, u16) {
+    match *key {
+        FlowKey::Ip { protocol: 6 | 17 | 33 | 132 | 136, src_port, dst_port, .. } => (src_port, dst_port),
+        _ => (0, 0),
+    }
+}
+
+fn source_mac(record: &FlowRecord) -> [u8; 6] {
+    match record.key {
+        FlowKey::Layer2 { src_mac, .. } => src_mac,
+        _ => record.src.mac.unwrap_or_default(),
+    }
+}
+
+fn destination_mac(record: &FlowRecord) -> [u8; 6] {
+    match record.key {
+        FlowKey::Layer2 { dst_mac, .. } => dst_mac,
+        FlowKey::Arp { .. } => record.arp_reply_mac.or(record.dst.mac).unwrap_or_default(),
+        _ => record.dst.mac.unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipfix::template::all_templates;
+    use naudit_engine::flow::DirectionStats;
+
+    fn udp_record() -> FlowRecord {
+        FlowRecord {
+            key: FlowKey::Ip {
+                src: "10.0.0.1".parse().unwrap(),
+                dst: "10.0.0.2".parse().unwrap(),
+                protocol: 17,
+                src_port: 5353,
+                dst_port: 53,
+                tunnel: Default::default(),
+            },
+            cause: RecordCause::IdleTimeout,
+            start_ns: 1_700_000_000_500_000_000,
+            last_ns: 1_700_000_001_000_000_000,
+            src: DirectionStats { pkts: 3, bytes: 300, app_bytes: 150, ttl: 64, ..DirectionStats::default() },
+            dst: DirectionStats { pkts: 2, bytes: 200, app_bytes: 100, ttl: 60, ..DirectionStats::default() },
+            tcp: None,
+            arp_reply_mac: None,
+            icmp_error: None,
+            report_index: 0,
+            worker_id: 0,
+            tunnel: None,
+        }
+    }
+
+    #[test]
+    fn ntp_timestamp_of_half_second() {
+        let value = ntp_timestamp(1_500_000_000);
+        assert_eq!(value >> 32, 1 + NTP_UNIX_OFFSET_SECS);
+        assert_eq!(value & 0xffff_ffff, 1 << 31);
+    }
+
+    #[test]
+    fn end_reasons_follow_iana_registry() {
+        assert_eq!(flow_end_reason(RecordCause::IdleTimeout), 1);
+        assert_eq!(flow_end_reason(RecordCause::Status), 2);
+        assert_eq!(flow_end_reason(RecordCause::Start), 2);
+        assert_eq!(flow_end_reason(RecordCause::Closed), 3);
+        assert_eq!(flow_end_reason(RecordCause::Shutdown), 4);
+        assert_eq!(flow_end_reason(RecordCause::Evicted), 5);
+    }
+
+    #[test]
+    fn data_record_matches_template_length() {
+        let record = udp_record();
+        let templates = all_templates();
+        let template = templates.iter().find(|template| template.id == template_id(&record.key)).unwrap();
+        let mut out = Vec::new();
+        write_data_record(&mut out, template, &record);
+        assert_eq!(out.len(), template.record_length());
+        assert_eq!(&out[0..4], &[10, 0, 0, 1]);
+        assert_eq!(&out[4..8], &[10, 0, 0, 2]);
+    }
+
+    #[test]
+    fn reverse_counts_carry_destination_side() {
+        let record = udp_record();
+        let template = &all_templates()[0];
+        let mut out = Vec::new();
+        write_data_record(&mut out, template, &record);
+        let mut offset = 0;
+        let mut values = Vec::new();
+        for field in &template.fields {
+            let length = usize::from(field.spec().length);
+            if let Field::Directional(direction, Counter::Packets) = field {
+                values.push((*direction, u64::from_be_bytes(out[offset..offset + 8].try_into().unwrap())));
+            }
+            offset += length;
+        }
+        assert_eq!(values, [(Direction::Forward, 3), (Direction::Reverse, 2)]);
+    }
+}
