@@ -3,6 +3,7 @@
 //! applied where the driver allows.
 
 use naudit_engine::{BatchStatus, PacketSource, PacketView, SourceCounters, SourceError};
+use naudit_engine::fanout::FlowShare;
 use naudit_pcap::{CaptureSource, FilteredSource, LiveConfig, LiveSource};
 use naudit_tilera_compat::{AfPacketConfig, AfPacketDriver, AfPacketQueue};
 
@@ -180,6 +181,23 @@ fn open_dpdk(_cli: &Cli, _filter: Option<&str>) -> Result<Input, String> {
 
 fn describe(error: &SourceError) -> String {
     error.to_string()
+}
+
+/// Opens the capture files once per worker, each copy keeping the flows of
+/// one worker, or `None` when an input is standard input or a pipe, which
+/// can be read only once.
+pub fn open_file_shares(cli: &Cli, workers: usize) -> Result<Option<Vec<FlowShare<FilteredOrPlain<CaptureSource>>>>, String> {
+    let replayable = cli.read.iter().all(|path| path.as_os_str() != "-" && path.is_file());
+    if !replayable {
+        return Ok(None);
+    }
+    let filter = cli.filter_expression();
+    let mut shares = Vec::with_capacity(workers);
+    for index in 0..workers {
+        let files = naudit_pcap::open_inputs(&cli.read).map_err(|error| error.to_string())?;
+        shares.push(FlowShare::new(with_filter(files, filter.as_deref())?, index, workers));
+    }
+    Ok(Some(shares))
 }
 
 /// Prints the interfaces the chosen driver can capture from.

@@ -122,10 +122,19 @@ pub fn run(cli: &Cli) -> Result<(), String> {
             tracing::info!(inputs = ?cli.read, "capture started: one worker");
             run_single(&mut files, &context, &mut output)
         }
-        Input::Files(files) => {
-            tracing::info!(inputs = ?cli.read, workers, "capture started: files spread over workers by flow");
-            run_classified(files, workers, &context, &mut output)
-        }
+        Input::Files(files) => match crate::input::open_file_shares(cli, workers)? {
+            // Regular files: every worker reads them and keeps its own flows.
+            Some(shares) => {
+                drop(files);
+                tracing::info!(inputs = ?cli.read, workers, "capture started: each worker reads the files for its flows");
+                run_queues(shares, &context, &mut output, None)
+            }
+            // A pipe can be read once: a classifier thread spreads it.
+            None => {
+                tracing::info!(inputs = ?cli.read, workers, "capture started: a classifier spreads the input over workers");
+                run_classified(files, workers, &context, &mut output)
+            }
+        },
         Input::Pcap(mut live) if workers == 1 => {
             tracing::info!(interface = ?cli.interface, "capture started: libpcap, one worker");
             run_single(&mut live, &context, &mut output)

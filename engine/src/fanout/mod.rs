@@ -18,10 +18,12 @@
 mod classifier;
 mod hash;
 mod queue;
+mod share;
 
 pub use classifier::{fanout, Classifier, FanoutConfig};
 pub use hash::{worker_hash, worker_index};
 pub use queue::WorkerQueue;
+pub use share::FlowShare;
 
 use crate::packet::LinkType;
 
