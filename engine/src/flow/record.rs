@@ -195,6 +195,12 @@ pub struct FlowRecord {
     /// The last ICMP error that quoted a packet of this flow in the
     /// record's interval.
     pub icmp_error: Option<IcmpError>,
+    /// Encapsulations the source's and the destination's packets arrived
+    /// in, as [`crate::decode::encapsulation`] bits.
+    pub encapsulation: [u32; 2],
+    /// The outermost MPLS label (20 bits) of the source's and the
+    /// destination's last labelled packet.
+    pub mpls_label: [Option<u32>; 2],
     /// Number of this record among its flow's reports, starting at 0.
     pub report_index: u32,
     /// Identifier of the worker that tracked the flow.

@@ -54,6 +54,8 @@ pub struct FlowState {
     pub tunnel: Option<TunnelSummary>,
     interval: Interval,
     icmp_error: Option<IcmpError>,
+    encapsulation: [u32; 2],
+    mpls_label: [Option<u32>; 2],
 }
 
 /// ARP opcodes of answers: reply (2) and RARP reply (4), RFC 826 and 903.
@@ -87,6 +89,8 @@ impl FlowState {
             tunnel: None,
             interval: Interval::default(),
             icmp_error: None,
+            encapsulation: [0; 2],
+            mpls_label: [None; 2],
         }
     }
 
@@ -166,6 +170,11 @@ impl FlowState {
         stats.max_packet_bytes = stats.max_packet_bytes.max(packet.bytes);
 
         let link = &decoded.link;
+        let side_index = usize::from(side == Side::Destination);
+        self.encapsulation[side_index] |= decoded.encapsulation;
+        if link.mpls_count > 0 {
+            self.mpls_label[side_index] = Some(link.mpls_labels[0]);
+        }
         if let Some(mac) = link.src_mac {
             if stats.mac.is_some_and(|seen| seen != mac) {
                 stats.several_macs = true;
@@ -230,6 +239,8 @@ impl FlowState {
             tcp: self.tcp.map(|tcp| tcp.summary()),
             arp_reply_mac: self.arp_reply_mac,
             icmp_error: self.icmp_error.take(),
+            encapsulation: self.encapsulation,
+            mpls_label: self.mpls_label,
             report_index: self.report_index,
             worker_id,
             tunnel: self.tunnel,

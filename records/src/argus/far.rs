@@ -9,6 +9,7 @@ use super::attributes::put_ip_attributes_dsr;
 use super::header::{record_header, ArgusCause, FAR_TYPE_VERSION, WORD_BYTES};
 use super::key::put_flow_key_dsr;
 use super::mac::{put_mac_dsr, FrameType};
+use super::encapsulation::{put_encapsulation_dsr, put_mpls_dsr};
 use super::mapped_icmp::put_mapped_icmp_dsr;
 use super::metric::put_metric_dsr;
 use super::size::put_packet_size_dsr;
@@ -52,6 +53,8 @@ pub fn put_far(out: &mut Vec<u8>, record: &FlowRecord, source_id: SourceId, sequ
     if let Some(error) = &record.icmp_error {
         put_mapped_icmp_dsr(out, error);
     }
+    put_encapsulation_dsr(out, record.encapsulation);
+    put_mpls_dsr(out, record.mpls_label);
 
     let (frame, key_dst_mac) = frame_type(&record.key);
     put_mac_dsr(out, &record.src, &record.dst, record.dst.mac.or(key_dst_mac), frame);
@@ -113,6 +116,8 @@ mod tests {
             tcp: None,
             arp_reply_mac: None,
             icmp_error: None,
+            encapsulation: [0; 2],
+            mpls_label: [None; 2],
             report_index: 0,
             worker_id: 0,
             tunnel: None,

@@ -72,6 +72,8 @@ pub fn record(
         tcp: None,
         arp_reply_mac: None,
         icmp_error: None,
+        encapsulation: [0; 2],
+        mpls_label: [None; 2],
         report_index: 0,
         worker_id: 0,
         tunnel: None,
