@@ -16,6 +16,9 @@ use naudit_records::stream::{CounterTotals, SensorCounters};
 const RECORD_RING_CAPACITY: usize = 16 * 1024;
 /// How long the output sleeps when every record ring is empty.
 const OUTPUT_IDLE_SLEEP: Duration = Duration::from_micros(200);
+/// A worker's shard holds its share of the flow limit plus this fraction
+/// of it (1/8).
+const SHARD_HEADROOM_DIVISOR: usize = 8;
 /// How often the output adds up the workers' totals for the stream's
 /// management records.
 const TOTALS_INTERVAL: Duration = Duration::from_millis(100);
@@ -157,8 +160,11 @@ pub fn run_queues<Q: PacketSource + Send>(
 ) -> (WorkersSummary, Result<RunEnd, SourceError>) {
     let worker_count = queues.len().max(1);
     let running = AtomicUsize::new(queues.len());
-    let shard_config =
-        ShardConfig { capacity_flows: (context.config.capacity_flows / worker_count).max(1), ..context.config };
+    // The flow hash never splits flows exactly evenly, and a shard filled to
+    // its share would evict active flows over and over, so each worker gets
+    // an eighth more than its share of --max-flows.
+    let share = context.config.capacity_flows / worker_count;
+    let shard_config = ShardConfig { capacity_flows: (share + share / SHARD_HEADROOM_DIVISOR).max(1), ..context.config };
     let worker_totals: Vec<SensorCounters> = (0..worker_count).map(|_| SensorCounters::new()).collect();
     let (stop, live) = (context.stop, context.live);
 

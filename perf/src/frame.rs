@@ -519,6 +519,19 @@ mod tests {
     }
 
     #[test]
+    fn syn_options_carry_flow_mss() {
+        let flow = endpoints(true, Transport::Tcp);
+        let mut buffer = [0u8; MAX_FRAME_BYTES];
+        let syn = Segment { tcp_flags: tcp_flags::SYN, syn_options: true, ..segment(0) };
+        let length = flow.write_frame(Direction::ToServer, &syn, &mut buffer);
+        assert_eq!(length, 14 + 40 + 32);
+
+        let tcp = &buffer[54..length];
+        assert_eq!(tcp[12] >> 4, 8, "data offset in 32-bit words");
+        assert_eq!(&tcp[20..24], &[2, 4, 0x05, 0xa0], "MSS option of 1440 bytes");
+    }
+
+    #[test]
     fn dns_header_written() {
         let flow = endpoints(false, Transport::Udp);
         let mut buffer = [0u8; MAX_FRAME_BYTES];
