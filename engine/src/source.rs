@@ -7,7 +7,7 @@ use crate::packet::PacketView;
 /// a fixed array of this size on the stack, so a batch costs no allocation.
 pub const MAX_BATCH_PACKETS: usize = 64;
 
-/// What one `next_batch` call produced.
+/// Outcome of one `next_batch` call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BatchStatus {
     /// This many packets were handed to the closure (at least one).
@@ -35,7 +35,7 @@ pub struct SourceCounters {
 }
 
 impl SourceCounters {
-    /// Packets lost before the engine saw them, whoever dropped them.
+    /// Packets lost before the engine received them, counting every dropper.
     pub fn dropped_pkts(&self) -> u64 {
         self.driver_dropped_pkts + self.kernel_dropped_pkts + self.nic_dropped_pkts
     }
@@ -50,7 +50,7 @@ impl SourceCounters {
     }
 }
 
-/// Why a driver could not deliver packets.
+/// Failure of a driver to deliver packets.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The input is damaged; every packet before `offset_bytes` was delivered.

@@ -132,7 +132,7 @@ impl Layer {
     }
 }
 
-/// Why decoding stopped at a layer.
+/// Reason decoding stopped at a layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     /// The captured bytes end before the header does.
@@ -394,7 +394,7 @@ pub enum Transport {
     Icmpv6(IcmpInfo),
 }
 
-/// What [`decode_packet`] found in one packet.
+/// Summary of the headers [`decode_packet`] found in one packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decoded {
     /// Link-layer facts.

@@ -10,6 +10,9 @@ use crate::packet::PacketView;
 use crate::source::{BatchStatus, PacketSource, SourceCounters, SourceError, MAX_BATCH_PACKETS};
 
 /// One worker's share of an input that each worker reads on its own.
+///
+/// NOTE: a kept packet is decoded twice, once here for its flow hash and
+/// once by the worker; a hash over the raw headers would save the first.
 pub struct FlowShare<S: PacketSource> {
     inner: S,
     index: usize,

@@ -78,7 +78,7 @@ pub enum FlowKey {
     },
     /// An ICMP or ICMPv6 flow. Query messages (echo and the like) are keyed
     /// by identifier and sequence number, so each ping is its own flow as in
-    /// argus; replies are keyed with their request's type.
+    /// argus. Replies are keyed with their request's type.
     Icmp {
         /// Source address.
         src: IpAddr,

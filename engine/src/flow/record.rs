@@ -3,7 +3,7 @@
 use crate::decode::TunnelSummary;
 use crate::flow::key::FlowKey;
 
-/// Why a record was emitted.
+/// Reason a record was emitted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RecordCause {
     /// First report of a flow that is still open at the end of its first
@@ -36,7 +36,7 @@ impl RecordCause {
     }
 }
 
-/// What one side of a flow sent during the record's interval.
+/// Counts and attributes of one side of a flow in the record's interval.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DirectionStats {
     /// Packets sent.

@@ -19,7 +19,7 @@ use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
 use crate::flow::state::{FlowState, PacketFacts};
 use crate::flow::timeouts::Timeouts;
 
-/// Where a shard puts the records it emits.
+/// Destination of the records a shard emits.
 pub trait RecordSink {
     /// Takes one record.
     fn emit(&mut self, record: &FlowRecord);

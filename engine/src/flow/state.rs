@@ -6,7 +6,7 @@ use crate::flow::key::{FlowKey, KeyDirection};
 use crate::flow::record::{DirectionStats, FlowRecord, IcmpError, RecordCause};
 use crate::flow::tcp::{Side, TcpTracker};
 
-/// What the flow layer needs of one packet.
+/// Facts of one packet that the flow layer uses.
 #[derive(Clone, Copy, Debug)]
 pub struct PacketFacts<'d> {
     /// Capture time in nanoseconds since the epoch.
@@ -111,9 +111,9 @@ impl FlowState {
     }
 
     /// Decides whether `decoded` opens a new conversation on this flow's
-    /// key, so that the flow must end first: a SYN after a TCP close, an ARP
-    /// request after the reply, or a DNS query with a new transaction
-    /// identifier (argus reports each DNS transaction on its own).
+    /// key, so that the flow must end first. That is a SYN after a TCP close,
+    /// an ARP request after the reply, or a DNS query with a new transaction
+    /// identifier, because argus reports each DNS transaction on its own.
     pub fn is_superseded_by(&self, decoded: &Decoded) -> bool {
         if let Some(dns) = decoded.dns {
             if !dns.is_response && self.dns_id.is_some_and(|id| id != dns.id) {
