@@ -50,6 +50,7 @@ impl RunSummary {
             "nauditd summary:\n\
              \x20 packets read       {}\n\
              \x20 packets decoded    {}\n\
+             \x20 captured short     {} (fewer bytes than on the wire)\n\
              \x20 truncated headers  {} ({})\n\
              \x20 malformed headers  {} ({})\n\
              \x20 unsupported links  {}\n\
@@ -61,6 +62,7 @@ impl RunSummary {
              \x20 elapsed            {:.3} s, {:.0} packets/s\n",
             packets.packets,
             packets.decoded_pkts,
+            self.source.truncated_pkts,
             packets.truncated_pkts(),
             by_layer(&packets.truncated_by_layer),
             packets.malformed_pkts(),

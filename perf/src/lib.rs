@@ -6,6 +6,7 @@
 //! Binaries: `naudit-gen` writes one capture; `naudit-bench` generates the
 //! standard captures, runs every tool on them and renders `RESULTS.md`.
 
+pub mod dpdk_bench;
 pub mod floor;
 pub mod frame;
 pub mod machine;

@@ -57,6 +57,15 @@ struct naudit_port_stats {
     uint64_t rx_nombuf;
 };
 
+/* Where a port's packet timestamps come from; must match
+ * `TIMESTAMP_SOURCE_*` in src/sys.rs. */
+#define NAUDIT_TIMESTAMP_NONE 0
+/* The RX timestamp offload: the NIC writes ticks of its own clock. */
+#define NAUDIT_TIMESTAMP_OFFLOAD 1
+/* The driver fills the timestamp field without offering the offload, as
+ * net_pcap does with each packet's capture time. */
+#define NAUDIT_TIMESTAMP_DRIVER 2
+
 /* Must match `PortSetup` in src/sys.rs. */
 struct naudit_port_setup {
     uint16_t rx_queues;
@@ -64,7 +73,7 @@ struct naudit_port_setup {
     uint8_t want_timestamp;
     uint8_t promiscuous;
     /* Outputs. */
-    uint8_t timestamp_enabled;
+    uint8_t timestamp_source; /* one of NAUDIT_TIMESTAMP_* */
     uint8_t rss_enabled;
     int32_t timestamp_offset;
     uint64_t timestamp_flag;
@@ -79,7 +88,8 @@ struct naudit_mbuf_view {
     uint32_t pkt_len;
     uint16_t data_len;
     uint8_t has_timestamp;
-    uint8_t padding;
+    /* Segments in the mbuf chain, at most 255. */
+    uint8_t segments;
 };
 
 int naudit_errno(void)
@@ -175,7 +185,7 @@ int naudit_port_start(uint16_t port, struct naudit_port_setup *setup, struct rte
         rss_key[i] = 0x6d;
         rss_key[i + 1] = 0x5a;
     }
-    setup->timestamp_enabled = 0;
+    setup->timestamp_source = NAUDIT_TIMESTAMP_NONE;
     setup->rss_enabled = 0;
     setup->timestamp_offset = -1;
     setup->timestamp_flag = 0;
@@ -207,7 +217,7 @@ int naudit_port_start(uint16_t port, struct naudit_port_setup *setup, struct rte
             return -rte_errno;
         }
         offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
-        setup->timestamp_enabled = 1;
+        setup->timestamp_source = NAUDIT_TIMESTAMP_OFFLOAD;
     }
     /* Packets larger than one mbuf arrive as a chain instead of being
      * dropped; the Rust side hands over the first segment and counts the
@@ -247,6 +257,18 @@ int naudit_port_start(uint16_t port, struct naudit_port_setup *setup, struct rte
             return ret;
         }
     }
+    if (setup->want_timestamp && setup->timestamp_source == NAUDIT_TIMESTAMP_NONE) {
+        /* Drivers that stamp packets without offering the offload register
+         * the field and flag themselves, when EAL probes them. */
+        int field = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+        int flag = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+
+        if (field >= 0 && flag >= 0) {
+            setup->timestamp_offset = field;
+            setup->timestamp_flag = UINT64_C(1) << flag;
+            setup->timestamp_source = NAUDIT_TIMESTAMP_DRIVER;
+        }
+    }
     return 0;
 }
 
@@ -264,9 +286,25 @@ uint16_t naudit_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **mbufs,
         view->data = rte_pktmbuf_mtod(mbuf, const uint8_t *);
         view->pkt_len = rte_pktmbuf_pkt_len(mbuf);
         view->data_len = rte_pktmbuf_data_len(mbuf);
+        view->segments = mbuf->nb_segs > UINT8_MAX ? UINT8_MAX : (uint8_t)mbuf->nb_segs;
         view->has_timestamp = timestamp_offset >= 0 && (mbuf->ol_flags & timestamp_flag) != 0;
         view->timestamp =
             view->has_timestamp ? *RTE_MBUF_DYNFIELD(mbuf, timestamp_offset, rte_mbuf_timestamp_t *) : 0;
     }
     return received;
+}
+
+/* Copies up to `length` bytes of the packet in `mbuf`, segment after
+ * segment, to `destination`. Returns the number of bytes copied. */
+uint32_t naudit_mbuf_copy(const struct rte_mbuf *mbuf, uint8_t *destination, uint32_t length)
+{
+    uint32_t copied = 0;
+
+    for (const struct rte_mbuf *segment = mbuf; segment != NULL && copied < length; segment = segment->next) {
+        uint32_t part = RTE_MIN((uint32_t)rte_pktmbuf_data_len(segment), length - copied);
+
+        memcpy(destination + copied, rte_pktmbuf_mtod(segment, const uint8_t *), part);
+        copied += part;
+    }
+    return copied;
 }

@@ -3,7 +3,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::ffi;
+use crate::ffi::{self, TimestampSource};
+
+/// Name of DPDK's pcap driver, which replays capture files.
+const NET_PCAP_DRIVER: &str = "net_pcap";
 
 const NS_PER_SEC: u128 = 1_000_000_000;
 /// How long the device clock is watched to measure its frequency.
@@ -38,12 +41,12 @@ impl AnchoredClock {
 /// Source of a port's packet timestamps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PacketClock {
-    /// The NIC writes nanoseconds since the Unix epoch (net_pcap writes the
-    /// capture file's time).
-    NicUnixNs,
+    /// The driver writes microseconds since the Unix epoch: net_pcap's
+    /// capture time of each replayed packet.
+    DriverUnixMicros,
     /// The NIC writes ticks of its own clock.
     Nic(AnchoredClock),
-    /// No NIC timestamps: the TSC read once per burst.
+    /// No usable packet timestamps: the TSC read once per burst.
     Tsc(AnchoredClock),
 }
 
@@ -53,31 +56,41 @@ impl PacketClock {
         PacketClock::Tsc(AnchoredClock::new(ffi::tsc_cycles(), wall_clock_ns(), ffi::tsc_hz()))
     }
 
-    /// The clock for a port whose NIC timestamps are on: the device clock
-    /// calibrated against the wall clock, or nanoseconds since the epoch
-    /// when the driver cannot read its clock.
-    pub(crate) fn nic(port: u16) -> PacketClock {
-        let Ok(start_ticks) = ffi::read_device_clock(port) else {
-            // NOTE: a driver without rte_eth_read_clock is assumed to write
-            // nanoseconds since the Unix epoch, as net_pcap does; other such
-            // drivers would give wrong packet times.
-            return PacketClock::NicUnixNs;
-        };
+    /// Returns the clock of `port`, whose `driver` fills packet timestamps
+    /// from `source` (None when packets carry none).
+    pub(crate) fn for_port(port: u16, driver: &str, source: Option<TimestampSource>) -> PacketClock {
+        match source {
+            Some(TimestampSource::Offload) => PacketClock::nic(port).unwrap_or_else(|| {
+                tracing::warn!(port, driver, "the NIC stamps packets but its clock cannot be read; using the TSC");
+                PacketClock::tsc()
+            }),
+            Some(TimestampSource::Driver) if driver == NET_PCAP_DRIVER => PacketClock::DriverUnixMicros,
+            Some(TimestampSource::Driver) => {
+                tracing::debug!(port, driver, "timestamps in the driver's own unit are ignored; using the TSC");
+                PacketClock::tsc()
+            }
+            None => PacketClock::tsc(),
+        }
+    }
+
+    /// Calibrates the device clock of `port` against the wall clock. Returns
+    /// None when the driver cannot read its clock.
+    fn nic(port: u16) -> Option<PacketClock> {
+        let start_ticks = ffi::read_device_clock(port).ok()?;
         let start_wall_ns = wall_clock_ns();
         std::thread::sleep(DEVICE_CLOCK_CALIBRATION);
-        let (Ok(end_ticks), end_wall_ns) = (ffi::read_device_clock(port), wall_clock_ns()) else {
-            return PacketClock::NicUnixNs;
-        };
+        let end_ticks = ffi::read_device_clock(port).ok()?;
+        let end_wall_ns = wall_clock_ns();
         let elapsed_ns = u128::from(end_wall_ns.saturating_sub(start_wall_ns)).max(1);
         let ticks_per_sec = u128::from(end_ticks.wrapping_sub(start_ticks)) * NS_PER_SEC / elapsed_ns;
-        PacketClock::Nic(AnchoredClock::new(start_ticks, start_wall_ns, ticks_per_sec as u64))
+        Some(PacketClock::Nic(AnchoredClock::new(start_ticks, start_wall_ns, ticks_per_sec as u64)))
     }
 
     /// Timestamp in nanoseconds since the epoch of a packet that carries
-    /// `nic_ticks`, received at TSC value `burst_tsc`.
-    pub(crate) fn packet_ns(&self, nic_ticks: Option<u64>, burst_tsc: u64, tsc: &AnchoredClock) -> u64 {
-        match (self, nic_ticks) {
-            (PacketClock::NicUnixNs, Some(ns)) => ns,
+    /// `timestamp` (in this clock's unit), received at TSC value `burst_tsc`.
+    pub(crate) fn packet_ns(&self, timestamp: Option<u64>, burst_tsc: u64, tsc: &AnchoredClock) -> u64 {
+        match (self, timestamp) {
+            (PacketClock::DriverUnixMicros, Some(micros)) => micros.saturating_mul(1_000),
             (PacketClock::Nic(clock), Some(ticks)) => clock.to_ns(ticks),
             (PacketClock::Tsc(clock), _) => clock.to_ns(burst_tsc),
             (_, None) => tsc.to_ns(burst_tsc),
@@ -95,5 +108,23 @@ mod tests {
         assert_eq!(clock.to_ns(1_000), 1_700_000_000_000_000_000);
         assert_eq!(clock.to_ns(3_000), 1_700_000_000_000_001_000);
         assert_eq!(clock.to_ns(0), 1_699_999_999_999_999_500);
+    }
+}
+
+#[cfg(test)]
+mod packet_clock_tests {
+    use super::*;
+
+    #[test]
+    fn driver_micros_become_nanoseconds() {
+        let tsc = AnchoredClock::new(0, 0, 1);
+        let ns = PacketClock::DriverUnixMicros.packet_ns(Some(1_700_000_000_123_456), 5, &tsc);
+        assert_eq!(ns, 1_700_000_000_123_456_000);
+    }
+
+    #[test]
+    fn packet_without_timestamp_gets_burst_time() {
+        let tsc = AnchoredClock::new(0, 1_000, 1_000_000_000);
+        assert_eq!(PacketClock::DriverUnixMicros.packet_ns(None, 7, &tsc), 1_007);
     }
 }

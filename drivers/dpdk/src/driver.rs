@@ -17,6 +17,9 @@ pub const DEFAULT_RX_DESCRIPTORS: u16 = 1024;
 /// mbufs per pool beyond what the RX rings hold, so a worker that keeps one
 /// burst while the NIC refills its ring never starves it.
 const SPARE_MBUFS_PER_QUEUE: u32 = 4 * naudit_engine::source::MAX_BATCH_PACKETS as u32;
+/// mbufs each lcore keeps in its mempool cache. Workers register as lcores,
+/// so allocation and freeing mostly stay in the cache.
+const MBUF_CACHE_PER_LCORE: u32 = 256;
 /// How long ports that replay capture files may deliver nothing before
 /// their queues report the end of input. net_pcap signals no end of file,
 /// and it reads a file far faster than this gap.
@@ -177,7 +180,7 @@ pub fn open(config: &DpdkConfig) -> Result<DpdkInput, DpdkError> {
     // The runtime is built first, so that every error below closes what
     // was started and cleans up EAL when it drops.
     let mut runtime = Runtime { ports: Vec::new(), pools: Vec::new() };
-    let pools = create_pools(&ports, &queue_counts, config.rx_descriptors, &mut runtime)?;
+    let pools = create_pools(&ports, &queue_counts, config.rx_descriptors, workers, &mut runtime)?;
     let mut rx_queues = BTreeMap::new();
     for (port, &(_, count)) in ports.iter().zip(&queue_counts) {
         let socket = ffi::port_socket(port.id);
@@ -190,7 +193,7 @@ pub fn open(config: &DpdkConfig) -> Result<DpdkInput, DpdkError> {
                 reason: ffi::error_text(code),
             })?;
         runtime.ports.push(port.id);
-        let clock = if started.timestamp_field.is_some() { PacketClock::nic(port.id) } else { PacketClock::tsc() };
+        let clock = PacketClock::for_port(port.id, &port.driver, started.timestamp.map(|(source, _)| source));
         if !started.rss_enabled && count > 1 {
             tracing::warn!(port = %port.name, "the port offers no RSS; its queues may split flows");
         }
@@ -204,7 +207,8 @@ pub fn open(config: &DpdkConfig) -> Result<DpdkInput, DpdkError> {
         );
         for queue in 0..count {
             // Port statistics are per port, so only queue 0 reports them.
-            let rx = RxQueue { port: port.id, queue, timestamp_field: started.timestamp_field, clock, reports_port_loss: queue == 0 };
+            let timestamp_field = started.timestamp.map(|(_, field)| field);
+            let rx = RxQueue { port: port.id, queue, timestamp_field, clock, reports_port_loss: queue == 0 };
             rx_queues.insert((port.id, queue), rx);
         }
     }
@@ -222,12 +226,14 @@ pub fn open(config: &DpdkConfig) -> Result<DpdkInput, DpdkError> {
     Ok(DpdkInput { queues, replays_capture_files: replays })
 }
 
-/// Creates one mempool per NUMA socket of `ports`, sized for their queues,
-/// into `runtime`. Returns the pool index of each socket.
+/// Creates one mempool per NUMA socket of `ports`, sized for their queues
+/// and for the caches of `workers` worker lcores and the main lcore, into
+/// `runtime`. Returns the pool index of each socket.
 fn create_pools(
     ports: &[PortDetails],
     queue_counts: &[(u16, u16)],
     rx_descriptors: u16,
+    workers: usize,
     runtime: &mut Runtime,
 ) -> Result<BTreeMap<i32, usize>, DpdkError> {
     let mut mbufs_per_socket: BTreeMap<i32, u32> = BTreeMap::new();
@@ -235,10 +241,12 @@ fn create_pools(
         let per_queue = u32::from(rx_descriptors) + SPARE_MBUFS_PER_QUEUE;
         *mbufs_per_socket.entry(ffi::port_socket(port.id)).or_default() += per_queue * u32::from(count);
     }
+    let cached_mbufs = MBUF_CACHE_PER_LCORE * u32::try_from(workers + 1).unwrap_or(u32::MAX);
     let mut indexes = BTreeMap::new();
-    for (socket, mbufs) in mbufs_per_socket {
+    for (socket, queue_mbufs) in mbufs_per_socket {
+        let mbufs = queue_mbufs.saturating_add(cached_mbufs);
         let name = format!("naudit_rx_{}", if socket < 0 { "any".to_string() } else { socket.to_string() });
-        let pool = Mempool::create(&name, mbufs, sys::MBUF_DEFAULT_BUF_SIZE, socket)
+        let pool = Mempool::create(&name, mbufs, MBUF_CACHE_PER_LCORE, sys::MBUF_DEFAULT_BUF_SIZE, socket)
             .map_err(|reason| DpdkError::Mempool { name: name.clone(), mbufs, socket, reason })?;
         indexes.insert(socket, runtime.pools.len());
         runtime.pools.push(pool);

@@ -204,13 +204,26 @@ unsafe impl Sync for Mempool {}
 
 impl Mempool {
     /// Creates a pool of `mbufs` packet buffers of `data_room_bytes` each on
-    /// NUMA `socket`.
-    pub(crate) fn create(name: &str, mbufs: u32, data_room_bytes: u16, socket: i32) -> Result<Mempool, String> {
+    /// NUMA `socket`, with a cache of `cache_per_lcore` mbufs for each lcore.
+    pub(crate) fn create(
+        name: &str,
+        mbufs: u32,
+        cache_per_lcore: u32,
+        data_room_bytes: u16,
+        socket: i32,
+    ) -> Result<Mempool, String> {
         let c_name = CString::new(name).map_err(|_| format!("mempool name {name:?} contains a NUL byte"))?;
         // SAFETY: c_name is a NUL-terminated string alive for the call; the
         // other arguments are plain numbers that DPDK validates.
         let pool = unsafe {
-            sys::rte_pktmbuf_pool_create(c_name.as_ptr(), mbufs as c_uint, 0, 0, data_room_bytes, socket)
+            sys::rte_pktmbuf_pool_create(
+                c_name.as_ptr(),
+                mbufs as c_uint,
+                cache_per_lcore as c_uint,
+                0,
+                data_room_bytes,
+                socket,
+            )
         };
         NonNull::new(pool).map(|pool| Mempool { pool }).ok_or_else(|| error_text(last_error()))
     }
@@ -229,11 +242,22 @@ impl Drop for Mempool {
     }
 }
 
+/// What writes the timestamps of a started port's packets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimestampSource {
+    /// The RX timestamp offload: ticks of the NIC's clock.
+    Offload,
+    /// The driver, without offering the offload (net_pcap: each packet's
+    /// capture time, in microseconds since the Unix epoch).
+    Driver,
+}
+
 /// Features that [`start_port`] enabled.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct StartedPort {
-    /// Offset of the RX timestamp dynamic field, when NIC timestamps are on.
-    pub timestamp_field: Option<(i32, u64)>,
+    /// Offset and flag of the RX timestamp dynamic field, and what fills
+    /// it, when packets carry timestamps.
+    pub timestamp: Option<(TimestampSource, (i32, u64))>,
     /// True when symmetric RSS was configured.
     pub rss_enabled: bool,
 }
@@ -253,7 +277,7 @@ pub(crate) fn start_port(
         rx_descriptors,
         want_timestamp: u8::from(want_timestamp),
         promiscuous: u8::from(promiscuous),
-        timestamp_enabled: 0,
+        timestamp_source: sys::TIMESTAMP_SOURCE_NONE,
         rss_enabled: 0,
         timestamp_offset: -1,
         timestamp_flag: 0,
@@ -271,8 +295,14 @@ pub(crate) fn start_port(
         };
         return Err((call, result));
     }
+    let field = (setup.timestamp_offset, setup.timestamp_flag);
+    let timestamp = match setup.timestamp_source {
+        sys::TIMESTAMP_SOURCE_OFFLOAD => Some((TimestampSource::Offload, field)),
+        sys::TIMESTAMP_SOURCE_DRIVER => Some((TimestampSource::Driver, field)),
+        _ => None,
+    };
     Ok(StartedPort {
-        timestamp_field: (setup.timestamp_enabled != 0).then_some((setup.timestamp_offset, setup.timestamp_flag)),
+        timestamp,
         rss_enabled: setup.rss_enabled != 0,
     })
 }
@@ -297,6 +327,11 @@ pub(crate) struct RxBurst {
     mbufs: [*mut sys::RteMbuf; MAX_BATCH_PACKETS],
     views: [sys::MbufView; MAX_BATCH_PACKETS],
     count: usize,
+    /// Copies of the packets that arrived as mbuf chains, one after another,
+    /// so the engine sees every packet as one contiguous slice.
+    linear: Vec<u8>,
+    /// Start and length in `linear` of each chained packet of the burst.
+    linear_spans: [Option<(usize, usize)>; MAX_BATCH_PACKETS],
 }
 
 // SAFETY: the mbufs belong to this burst alone until freed, and mbufs may be
@@ -305,12 +340,13 @@ unsafe impl Send for RxBurst {}
 
 /// One received packet of a burst.
 pub(crate) struct ReceivedPacket<'a> {
-    /// The first segment's bytes.
+    /// The packet's bytes, all segments.
     pub data: &'a [u8],
     /// Length of the whole packet, all segments.
     pub pkt_len: u32,
-    /// The NIC timestamp, when the mbuf carries one.
-    pub nic_timestamp: Option<u64>,
+    /// The timestamp field, when the mbuf carries one, in the unit of the
+    /// port's [`crate::clock::PacketClock`].
+    pub timestamp: Option<u64>,
 }
 
 impl RxBurst {
@@ -319,6 +355,8 @@ impl RxBurst {
             mbufs: [std::ptr::null_mut(); MAX_BATCH_PACKETS],
             views: [sys::MbufView::EMPTY; MAX_BATCH_PACKETS],
             count: 0,
+            linear: Vec::new(),
+            linear_spans: [None; MAX_BATCH_PACKETS],
         }
     }
 
@@ -342,7 +380,30 @@ impl RxBurst {
             )
         };
         self.count = usize::from(received);
+        self.linearize_chains();
         self.count
+    }
+
+    /// Copies each packet that arrived as an mbuf chain into `linear`.
+    /// Drivers chain mbufs for packets longer than one mbuf's data room
+    /// (jumbo frames, or net_pcap replaying them).
+    fn linearize_chains(&mut self) {
+        self.linear.clear();
+        for index in 0..self.count {
+            let view = &self.views[index];
+            if view.segments <= 1 {
+                self.linear_spans[index] = None;
+                continue;
+            }
+            let start = self.linear.len();
+            let pkt_len = view.pkt_len as usize;
+            self.linear.resize(start + pkt_len, 0);
+            // SAFETY: mbufs[index] is a received mbuf chain owned by this
+            // burst, and linear has pkt_len writable bytes from start.
+            let copied = unsafe { sys::naudit_mbuf_copy(self.mbufs[index], self.linear[start..].as_mut_ptr(), view.pkt_len) };
+            self.linear.truncate(start + copied as usize);
+            self.linear_spans[index] = Some((start, copied as usize));
+        }
     }
 
     /// Packets in the burst, 0 after [`RxBurst::free`].
@@ -354,15 +415,18 @@ impl RxBurst {
     pub(crate) fn packet(&self, index: usize) -> ReceivedPacket<'_> {
         assert!(index < self.count, "packet {index} of a burst of {}", self.count);
         let view = &self.views[index];
-        // SAFETY: the shim set data and data_len from a received mbuf, which
-        // stays allocated, and unwritten by the NIC, until free() returns it
-        // to its pool; free takes &mut self, so it cannot run while this
-        // borrow lives.
-        let data = unsafe { std::slice::from_raw_parts(view.data, usize::from(view.data_len)) };
+        let data = match self.linear_spans[index] {
+            Some((start, length)) => &self.linear[start..start + length],
+            // SAFETY: the shim set data and data_len from a received mbuf,
+            // which stays allocated, and unwritten by the NIC, until free()
+            // returns it to its pool; free takes &mut self, so it cannot run
+            // while this borrow lives.
+            None => unsafe { std::slice::from_raw_parts(view.data, usize::from(view.data_len)) },
+        };
         ReceivedPacket {
             data,
             pkt_len: view.pkt_len,
-            nic_timestamp: (view.has_timestamp != 0).then_some(view.timestamp),
+            timestamp: (view.has_timestamp != 0).then_some(view.timestamp),
         }
     }
 
@@ -383,3 +447,28 @@ impl Drop for RxBurst {
         self.free();
     }
 }
+
+/// Registers the calling thread with EAL, so it gets an lcore id and the
+/// mempools' per-lcore caches, unless it has one already. Returns true when
+/// this call registered it.
+pub(crate) fn register_thread() -> Result<bool, i32> {
+    // SAFETY: reads the calling thread's lcore id.
+    if unsafe { sys::naudit_lcore_id() } != LCORE_ID_ANY {
+        return Ok(false);
+    }
+    // SAFETY: EAL is initialised (a queue exists only after open), and the
+    // thread is not registered yet.
+    match unsafe { sys::rte_thread_register() } {
+        0 => Ok(true),
+        _ => Err(last_error()),
+    }
+}
+
+/// Releases the lcore id that [`register_thread`] gave the calling thread.
+pub(crate) fn unregister_thread() {
+    // SAFETY: called only on a thread that register_thread registered.
+    unsafe { sys::rte_thread_unregister() }
+}
+
+/// `LCORE_ID_ANY`: the lcore id of a thread EAL does not know.
+const LCORE_ID_ANY: c_uint = c_uint::MAX;

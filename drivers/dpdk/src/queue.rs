@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::sync::Arc;
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use naudit_engine::source::MAX_BATCH_PACKETS;
@@ -57,6 +58,10 @@ pub struct DpdkQueue {
     /// cost a PCI access, so they are read at most every
     /// [`PORT_STATS_INTERVAL_MS`].
     port_loss: Cell<Option<(u64, PortLossTotals)>>,
+    /// The thread that polls this queue, and true when
+    /// [`ffi::register_thread`] registered it with EAL for this queue (it
+    /// is unregistered when the queue drops on that thread).
+    polling_thread: Option<(ThreadId, bool)>,
     /// Keeps the ports and EAL alive while the queue exists.
     _runtime: Arc<Runtime>,
 }
@@ -78,6 +83,7 @@ impl DpdkQueue {
             received_pkts: 0,
             truncated_pkts: 0,
             port_loss: Cell::new(None),
+            polling_thread: None,
             _runtime: runtime,
         }
     }
@@ -125,11 +131,43 @@ impl DpdkQueue {
     }
 }
 
+impl DpdkQueue {
+    /// Makes the polling thread an EAL thread with an lcore id, so that
+    /// mbuf allocation and freeing go through the mempool's per-lcore cache
+    /// instead of its shared ring. Runs on the first poll, because the queue
+    /// is created on the main thread and moved to its worker.
+    fn register_polling_thread(&mut self) {
+        let current = thread::current().id();
+        if self.polling_thread.is_some_and(|(thread, _)| thread == current) {
+            return;
+        }
+        let registered = match ffi::register_thread() {
+            Ok(registered) => registered,
+            Err(code) => {
+                tracing::warn!(queue = %self.name, error = %ffi::error_text(code), "rte_thread_register failed; polling without an lcore id");
+                false
+            }
+        };
+        self.polling_thread = Some((current, registered));
+    }
+}
+
+impl Drop for DpdkQueue {
+    fn drop(&mut self) {
+        // A thread can unregister only itself; a queue dropped elsewhere
+        // leaves its lcore id taken until EAL cleanup.
+        if self.polling_thread == Some((thread::current().id(), true)) {
+            ffi::unregister_thread();
+        }
+    }
+}
+
 impl PacketSource for DpdkQueue {
     fn next_batch<F>(&mut self, process: F) -> Result<BatchStatus, SourceError>
     where
         F: FnOnce(&[PacketView<'_>]),
     {
+        self.register_polling_thread();
         let Some(rx) = self.poll() else {
             let idle_since = *self.idle_since.get_or_insert_with(Instant::now);
             if self.idle_end.is_some_and(|limit| idle_since.elapsed() >= limit) {
@@ -146,13 +184,11 @@ impl PacketSource for DpdkQueue {
         let count = self.burst.len();
         for (index, view) in views.iter_mut().enumerate().take(count) {
             let packet = self.burst.packet(index);
-            // NOTE: a packet longer than one mbuf (2048 bytes of data) is
-            // handed over as its first segment and counted as truncated.
             if packet.data.len() < packet.pkt_len as usize {
                 self.truncated_pkts += 1;
             }
             *view = PacketView {
-                timestamp_ns: rx.clock.packet_ns(packet.nic_timestamp, burst_tsc, &self.tsc_clock),
+                timestamp_ns: rx.clock.packet_ns(packet.timestamp, burst_tsc, &self.tsc_clock),
                 wire_len_bytes: packet.pkt_len,
                 data: packet.data,
                 link_type: LinkType::ETHERNET,

@@ -54,6 +54,13 @@ pub(crate) struct PortStats {
     pub rx_nombuf: u64,
 }
 
+/// No timestamps: `NAUDIT_TIMESTAMP_NONE` of the shim.
+pub(crate) const TIMESTAMP_SOURCE_NONE: u8 = 0;
+/// The RX timestamp offload, in ticks of the NIC's clock.
+pub(crate) const TIMESTAMP_SOURCE_OFFLOAD: u8 = 1;
+/// A field the driver fills without offering the offload.
+pub(crate) const TIMESTAMP_SOURCE_DRIVER: u8 = 2;
+
 /// `struct naudit_port_setup` of the shim.
 #[repr(C)]
 pub(crate) struct PortSetup {
@@ -61,7 +68,8 @@ pub(crate) struct PortSetup {
     pub rx_descriptors: u16,
     pub want_timestamp: u8,
     pub promiscuous: u8,
-    pub timestamp_enabled: u8,
+    /// One of the `TIMESTAMP_SOURCE_*` values.
+    pub timestamp_source: u8,
     pub rss_enabled: u8,
     pub timestamp_offset: i32,
     pub timestamp_flag: u64,
@@ -77,13 +85,14 @@ pub(crate) struct MbufView {
     pub pkt_len: u32,
     pub data_len: u16,
     pub has_timestamp: u8,
-    pub padding: u8,
+    /// Segments in the mbuf chain, at most 255.
+    pub segments: u8,
 }
 
 impl MbufView {
     /// A view of no packet, to fill arrays before a burst.
     pub const EMPTY: MbufView =
-        MbufView { data: std::ptr::null(), timestamp: 0, pkt_len: 0, data_len: 0, has_timestamp: 0, padding: 0 };
+        MbufView { data: std::ptr::null(), timestamp: 0, pkt_len: 0, data_len: 0, has_timestamp: 0, segments: 0 };
 }
 
 extern "C" {
@@ -126,4 +135,8 @@ extern "C" {
         timestamp_offset: i32,
         timestamp_flag: u64,
     ) -> u16;
+    pub(crate) fn naudit_mbuf_copy(mbuf: *const RteMbuf, destination: *mut u8, length: u32) -> u32;
+    pub(crate) fn naudit_lcore_id() -> c_uint;
+    pub(crate) fn rte_thread_register() -> c_int;
+    pub(crate) fn rte_thread_unregister();
 }

@@ -6,6 +6,7 @@
 //! ```
 //!
 //! `naudit-bench floor walk|table FILE` runs one floor program by hand.
+//! `naudit-bench dpdk` measures the DPDK driver against the file driver.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,38 @@ struct Cli {
 enum Commands {
     /// Run one floor program on a capture and print what it counted.
     Floor(FloorArgs),
+    /// Measure the DPDK driver on DPDK's net_pcap device against the file
+    /// driver on the same capture (needs libdpdk-dev and root).
+    Dpdk(DpdkArgs),
+}
+
+#[derive(Args, Debug)]
+struct DpdkArgs {
+    /// Standard mix whose capture is replayed.
+    #[arg(long, default_value = "imix")]
+    mix: String,
+
+    /// Factor applied to the mix's packet and flow counts.
+    #[arg(long, default_value_t = 0.2)]
+    scale: f64,
+
+    /// Measured rounds.
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+
+    /// Folder of the generated captures.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// nauditd built with `--features dpdk`. Default: the release build in
+    /// this program's target folder, built with that feature first when run
+    /// through `cargo run`.
+    #[arg(long, value_name = "FILE")]
+    nauditd: Option<PathBuf>,
+
+    /// Write the Markdown page here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -184,8 +217,14 @@ fn build_commit(revision: &str, data_dir: &Path) -> Result<(PathBuf, String), St
 }
 
 fn cargo_build(cargo: &Path, workspace: &Path, target: &Path) -> Result<(), String> {
+    cargo_build_with(cargo, workspace, target, &[])
+}
+
+/// Builds nauditd in release mode with extra cargo arguments.
+fn cargo_build_with(cargo: &Path, workspace: &Path, target: &Path, extra_args: &[&str]) -> Result<(), String> {
     let status = Command::new(cargo)
         .args(["build", "--release", "-p", "nauditd"])
+        .args(extra_args)
         .current_dir(workspace)
         .env("CARGO_TARGET_DIR", target)
         .status()
@@ -259,11 +298,9 @@ fn runner_options(args: &RunArgs) -> Result<RunnerOptions, String> {
     })
 }
 
-fn run_bench(args: &RunArgs) -> Result<(), String> {
-    let options = runner_options(args)?;
-    let report = runner::run(&options)?;
-    let page = report.render();
-    match &args.out {
+/// Writes a Markdown page to `out`, or to standard output.
+fn write_page(out: Option<&Path>, page: &str) -> Result<(), String> {
+    match out {
         Some(path) => {
             fs::write(path, page).map_err(|error| format!("writing {} failed: {error}", path.display()))?;
             eprintln!("naudit-bench: wrote {}", path.display());
@@ -273,10 +310,69 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
     Ok(())
 }
 
+fn run_bench(args: &RunArgs) -> Result<(), String> {
+    let options = runner_options(args)?;
+    let report = runner::run(&options)?;
+    let page = report.render();
+    write_page(args.out.as_deref(), &page)
+}
+
+/// Generates (or reuses) the capture of `mix` at `scale` and returns its
+/// path, packet count and flow count.
+fn dpdk_capture(mix: &StandardMix, scale: f64, data_dir: &Path) -> Result<(PathBuf, u64, u64), String> {
+    let path = mix.capture_path(data_dir, scale);
+    let config = mix.scaled(scale);
+    if !path.exists() {
+        eprintln!("naudit-bench: writing {}", path.display());
+        naudit_perf::traffic::write_capture_file(&config, &path).map_err(|error| format!("writing {} failed: {error}", path.display()))?;
+    }
+    Ok((path, config.packets, u64::from(config.flows)))
+}
+
+fn run_dpdk(args: &DpdkArgs) -> Result<(), String> {
+    if cfg!(debug_assertions) {
+        return Err("naudit-bench is a debug build: run it with `cargo run --release`".to_string());
+    }
+    if !(args.scale > 0.0 && args.scale.is_finite()) || args.reps == 0 {
+        return Err(format!("invalid --scale {} or --reps {}: both must be positive", args.scale, args.reps));
+    }
+    let mix = StandardMix::named(&args.mix).ok_or_else(|| format!("unknown mix {:?}", args.mix))?;
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| workspace_root().join("perf").join("data"));
+    fs::create_dir_all(&data_dir).map_err(|error| format!("cannot create {}: {error}", data_dir.display()))?;
+    let nauditd = match &args.nauditd {
+        Some(path) => path.clone(),
+        None => {
+            let exe = std::env::current_exe().map_err(|error| format!("cannot locate this program: {error}"))?;
+            let target = exe.parent().and_then(Path::parent).ok_or("cannot locate the target folder")?;
+            if let Some(cargo) = std::env::var_os("CARGO") {
+                eprintln!("naudit-bench: building nauditd (cargo build --release -p nauditd --features dpdk)");
+                cargo_build_with(Path::new(&cargo), &workspace_root(), target, &["--features", "dpdk"])?;
+            }
+            target.join("release").join("nauditd")
+        }
+    };
+    let (capture, packets, flows) = dpdk_capture(&mix, args.scale, &data_dir)?;
+    // A capture of the same mix with a twentieth of the packets, for the
+    // fixed costs of each program.
+    let (small_capture, small_packets, _) = dpdk_capture(&mix, args.scale / 20.0, &data_dir)?;
+    let passed: Vec<String> = std::env::args().skip(1).collect();
+    let options = naudit_perf::dpdk_bench::DpdkBenchOptions {
+        nauditd,
+        capture: (capture, packets),
+        small_capture: (small_capture, small_packets),
+        max_flows: flows.max(262_144),
+        repetitions: args.reps,
+        command: format!("cargo run --release -p naudit-perf --bin naudit-bench -- {}", passed.join(" ")),
+    };
+    let page = naudit_perf::dpdk_bench::run(&options)?.render();
+    write_page(args.out.as_deref(), &page)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Commands::Floor(args)) => run_floor(args),
+        Some(Commands::Dpdk(args)) => run_dpdk(args),
         None => run_bench(&cli.run),
     };
     match result {
