@@ -4,7 +4,10 @@
 mod common;
 
 use common::builder::{self, TestPacket, ACK, SYN};
-use common::{corpus_capture, nauditd_csv, scratch_file};
+use common::{corpus_capture, nauditd_csv, repo_root, scratch_file};
+use naudit_engine::decode::decode_packet;
+use naudit_engine::fanout::{quick_worker_hash, worker_hash};
+use naudit_engine::{BatchStatus, PacketSource};
 
 /// Returns nauditd's CSV records of `capture` with `workers` workers,
 /// sorted (workers write records in no fixed order).
@@ -95,4 +98,41 @@ fn invalid_filter_rejected() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("invalid filter"), "{stderr}");
     assert!(stderr.contains("banana"), "{stderr}");
+}
+
+/// Hashes every packet of `capture` both ways and returns how many packets
+/// the header hash took, asserting that it agrees with the full decode.
+fn check_quick_hash(capture: &std::path::Path) -> usize {
+    let Ok(mut source) = naudit_pcap::open_inputs(&[capture.to_path_buf()]) else {
+        return 0;
+    };
+    let (mut quick, mut packet_number) = (0, 0);
+    loop {
+        let status = source.next_batch(|batch| {
+            for packet in batch {
+                packet_number += 1;
+                let Some(hash) = quick_worker_hash(packet.link_type, packet.data) else {
+                    continue;
+                };
+                let decoded = decode_packet(packet.link_type, packet.data);
+                assert_eq!(hash, worker_hash(&decoded), "{} packet {packet_number}", capture.display());
+                quick += 1;
+            }
+        });
+        match status {
+            Ok(BatchStatus::Packets(_)) | Ok(BatchStatus::Idle) => {}
+            Ok(BatchStatus::End) | Err(_) => return quick,
+        }
+    }
+}
+
+#[test]
+fn quick_hash_matches_full_decode() {
+    let folder = repo_root().join("tests/corpus/pcap");
+    let mut captures: Vec<_> = std::fs::read_dir(&folder).expect("corpus folder").map(|entry| entry.unwrap().path()).collect();
+    captures.sort();
+    captures.push(many_flows_capture());
+
+    let quick_packets: usize = captures.iter().map(|capture| check_quick_hash(capture)).sum();
+    assert!(quick_packets > 1000, "the header hash took only {quick_packets} packets");
 }

@@ -55,7 +55,7 @@ mod walk;
 mod walk_encap;
 
 pub use walk::decode_packet;
-pub use walk_encap::MAX_ENCAPSULATION_DEPTH;
+pub use walk_encap::{udp_port_has_decoder, MAX_ENCAPSULATION_DEPTH};
 
 /// The protocol layer a decoder was reading when it stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

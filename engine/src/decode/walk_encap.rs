@@ -52,6 +52,16 @@ mod port {
     pub const ALL: [u16; 9] = [L2TP, GTP_U, TEREDO, GRE_IN_UDP, VXLAN, VXLAN_GPE, CAPWAP_DATA, GENEVE, MPLS_IN_UDP];
 }
 
+/// RoCEv2's UDP port (InfiniBand transport over UDP).
+const ROCE_V2_PORT: u16 = 4791;
+
+/// Returns true when the decoder looks into UDP datagrams to or from `port`
+/// for another header (a tunnel, or RoCEv2's InfiniBand transport), so that
+/// the packet's innermost addresses may differ from its outer ones.
+pub fn udp_port_has_decoder(port: u16) -> bool {
+    port::ALL.contains(&port) || port == ROCE_V2_PORT
+}
+
 /// IP protocol numbers of IPv4 and IPv6 carried directly in IP.
 const PROTOCOL_IPV4_IN_IP: u8 = 4;
 const PROTOCOL_IPV6_IN_IP: u8 = 41;

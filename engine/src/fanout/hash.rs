@@ -46,6 +46,14 @@ fn hash_pair(hasher: &mut FxHasher64, src: IpAddr, dst: IpAddr, protocol: u8) {
     (0u8, low, high, protocol).hash(hasher);
 }
 
+/// Returns the worker hash of an IP packet that [`worker_hash`] hashes by
+/// its addresses and protocol.
+pub(super) fn hash_ip_pair(src: IpAddr, dst: IpAddr, protocol: u8) -> u64 {
+    let mut hasher = FxHasher64::default();
+    hash_pair(&mut hasher, src, dst, protocol);
+    hasher.finish()
+}
+
 /// Maps a hash to one of `workers` workers (at least 1).
 pub fn worker_index(hash: u64, workers: usize) -> usize {
     // Multiply-shift maps the hash onto 0..workers without a division and

@@ -18,11 +18,13 @@
 mod classifier;
 mod hash;
 mod queue;
+mod quick_hash;
 mod share;
 
 pub use classifier::{fanout, Classifier, FanoutConfig};
 pub use hash::{worker_hash, worker_index};
 pub use queue::WorkerQueue;
+pub use quick_hash::quick_worker_hash;
 pub use share::FlowShare;
 
 use crate::packet::LinkType;

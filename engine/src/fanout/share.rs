@@ -4,15 +4,15 @@
 //! every worker sees every timestamp, so flow time advances exactly as with
 //! one worker.
 
-use super::{worker_hash, worker_index};
+use super::{quick_worker_hash, worker_hash, worker_index};
 use crate::decode::decode_packet;
 use crate::packet::PacketView;
 use crate::source::{BatchStatus, PacketSource, SourceCounters, SourceError, MAX_BATCH_PACKETS};
 
 /// One worker's share of an input that each worker reads on its own.
 ///
-/// NOTE: a kept packet is decoded twice, once here for its flow hash and
-/// once by the worker; a hash over the raw headers would save the first.
+/// Most packets are hashed from their headers by [`quick_worker_hash`];
+/// the rest are decoded here and again by the worker.
 pub struct FlowShare<S: PacketSource> {
     inner: S,
     index: usize,
@@ -44,8 +44,9 @@ impl<S: PacketSource> PacketSource for FlowShare<S> {
                 let mut kept = [PacketView::EMPTY; MAX_BATCH_PACKETS];
                 for packet in batch {
                     watermark_ns = watermark_ns.max(packet.timestamp_ns);
-                    let decoded = decode_packet(packet.link_type, packet.data);
-                    if worker_index(worker_hash(&decoded), workers) == index {
+                    let hash = quick_worker_hash(packet.link_type, packet.data)
+                        .unwrap_or_else(|| worker_hash(&decode_packet(packet.link_type, packet.data)));
+                    if worker_index(hash, workers) == index {
                         kept[kept_count] = *packet;
                         kept_count += 1;
                         truncated += u64::from(packet.is_truncated());
