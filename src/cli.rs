@@ -204,6 +204,11 @@ pub struct Cli {
     #[arg(long = "ipfix-queue", value_name = "RECORDS", default_value_t = 65_536)]
     pub ipfix_queue_records: usize,
 
+    /// Time the processing of every batch and print the per-batch latency
+    /// percentiles (p50, p99, p99.9, max) in the run summary.
+    #[arg(long)]
+    pub batch_latency: bool,
+
     /// Do not print the run summary on standard error.
     #[arg(short = 'q', long)]
     pub quiet: bool,

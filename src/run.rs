@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use naudit_engine::flow::{ShardConfig, Timeouts};
+use naudit_engine::latency::BatchLatency;
 use naudit_engine::worker::RunEnd;
 
 use naudit_records::argus::{MarCounters, SourceId};
@@ -116,7 +117,13 @@ pub fn run(cli: &Cli) -> Result<(), String> {
 
     let started = Instant::now();
     let workers = cli.worker_count().max(1);
-    let context = RunContext { config, stop: &stop, totals: &counters, live: input.is_live(cli) };
+    let context = RunContext {
+        config,
+        stop: &stop,
+        totals: &counters,
+        live: input.is_live(cli),
+        batch_latency: cli.batch_latency,
+    };
     let (summary, result) = match input {
         Input::Files(mut files) if workers == 1 => {
             tracing::info!(inputs = ?cli.read, "capture started: one worker");
@@ -182,6 +189,7 @@ pub fn run(cli: &Cli) -> Result<(), String> {
         flows,
         records_written: report.records_written,
         stream: report.stream,
+        batch_latency: summary.batch_latency.as_ref().and_then(BatchLatency::summary),
         elapsed: started.elapsed(),
     };
     if !cli.quiet {

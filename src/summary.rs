@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use naudit_engine::decode::Layer;
 use naudit_engine::flow::ShardCounters;
+use naudit_engine::latency::LatencySummary;
 use naudit_engine::stats::WorkerStats;
 use naudit_engine::SourceCounters;
 use naudit_records::stream::StreamStats;
@@ -20,6 +21,8 @@ pub struct RunSummary {
     pub records_written: u64,
     /// Counts of the record stream server, when -P started one.
     pub stream: Option<StreamStats>,
+    /// Per-batch processing latency, with --batch-latency.
+    pub batch_latency: Option<LatencySummary>,
     /// Wall-clock time from the start of capture to the end of output.
     pub elapsed: Duration,
 }
@@ -79,6 +82,12 @@ impl RunSummary {
             seconds,
             packets_per_second,
         );
+        if let Some(latency) = &self.batch_latency {
+            text.push_str(&format!(
+                "  batch latency      p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns ({} batches)\n",
+                latency.p50_ns, latency.p99_ns, latency.p999_ns, latency.max_ns, latency.batches,
+            ));
+        }
         if let Some(stream) = &self.stream {
             text.push_str(&format!(
                 "  stream clients     {} (started {}, fell behind and disconnected {}, \

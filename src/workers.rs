@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use naudit_engine::fanout::{fanout, FanoutConfig};
 use naudit_engine::flow::{FlowRecord, RecordSink, ShardConfig, ShardCounters};
+use naudit_engine::latency::BatchLatency;
 use naudit_engine::stats::WorkerStats;
 use naudit_engine::worker::{RunEnd, Worker};
 use naudit_engine::{PacketSource, SourceCounters, SourceError};
@@ -34,6 +35,8 @@ pub struct RunContext<'a> {
     /// True for live capture: an idle worker advances flow time from the
     /// clock, so flows time out on a quiet link.
     pub live: bool,
+    /// Time the processing of every batch.
+    pub batch_latency: bool,
 }
 
 /// What the workers of one run counted.
@@ -45,6 +48,32 @@ pub struct WorkersSummary {
     pub packets: WorkerStats,
     /// Flow events of all shards.
     pub flows: ShardCounters,
+    /// Batch processing times of all workers, when timed.
+    pub batch_latency: Option<BatchLatency>,
+}
+
+impl WorkersSummary {
+    /// Adds one worker's batch processing times.
+    fn add_batch_latency(&mut self, worker: Option<&BatchLatency>) {
+        match (&mut self.batch_latency, worker) {
+            (Some(total), Some(worker)) => {
+                if let Err(error) = total.add(worker) {
+                    tracing::warn!(%error, "a worker's batch latency could not be added to the total");
+                }
+            }
+            (total @ None, Some(worker)) => *total = Some(worker.clone()),
+            (_, None) => {}
+        }
+    }
+}
+
+/// Creates a worker, timing its batches when the run is configured to.
+fn new_worker(config: ShardConfig, context: &RunContext<'_>) -> Worker {
+    let mut worker = Worker::new(config);
+    if context.batch_latency {
+        worker.enable_batch_latency();
+    }
+    worker
 }
 
 /// The current wall-clock time in nanoseconds since the Unix epoch.
@@ -82,7 +111,7 @@ pub fn run_single<S: PacketSource>(
     context: &RunContext<'_>,
     output: &mut impl RecordSink,
 ) -> (WorkersSummary, Result<RunEnd, SourceError>) {
-    let mut worker = Worker::new(context.config);
+    let mut worker = new_worker(context.config, context);
     let live = context.live;
     let result = worker.run_with(
         source,
@@ -91,8 +120,12 @@ pub fn run_single<S: PacketSource>(
         || live.then(wall_clock_ns),
         |worker, counters| context.totals.store(&totals_of(worker, counters)),
     );
-    let summary =
-        WorkersSummary { source: source.counters(), packets: *worker.stats(), flows: worker.shard().counters() };
+    let summary = WorkersSummary {
+        source: source.counters(),
+        packets: *worker.stats(),
+        flows: worker.shard().counters(),
+        batch_latency: worker.batch_latency().cloned(),
+    };
     (summary, result)
 }
 
@@ -180,7 +213,7 @@ pub fn run_queues<Q: PacketSource + Send>(
             handles.push(scope.spawn(move || {
                 pin_to_core(index);
                 tracing::info!(worker = index, queue = queue.name(), "worker started");
-                let mut worker = Worker::new(ShardConfig { worker_id: index as u16, ..shard_config });
+                let mut worker = new_worker(ShardConfig { worker_id: index as u16, ..shard_config }, context);
                 let mut sink = RingSink { ring: producer };
                 let result = worker.run_with(
                     &mut queue,
@@ -197,7 +230,7 @@ pub fn run_queues<Q: PacketSource + Send>(
                     dropped = counters.dropped_pkts(),
                     "worker stopped"
                 );
-                (*worker.stats(), worker.shard().counters(), counters, result)
+                (*worker.stats(), worker.shard().counters(), counters, worker.batch_latency().cloned(), result)
             }));
         }
 
@@ -206,8 +239,9 @@ pub fn run_queues<Q: PacketSource + Send>(
         let mut summary = WorkersSummary::default();
         let mut result = Ok(RunEnd::EndOfInput);
         for handle in handles {
-            let (stats, flows, counters, worker_result) = handle.join().expect("a worker thread panicked");
+            let (stats, flows, counters, latency, worker_result) = handle.join().expect("a worker thread panicked");
             summary.packets.add(&stats);
+            summary.add_batch_latency(latency.as_ref());
             summary.flows.add(&flows);
             summary.source.add(&counters);
             match worker_result {

@@ -240,3 +240,27 @@ fn full_shard_evicts_least_recent() {
         .sum();
     assert_eq!(packets, 136, "every packet of the capture is in a record");
 }
+
+/// Returns the number of batches on the summary's `batch latency` line.
+fn latency_batches(stderr: &str) -> Option<u64> {
+    let line = stderr.lines().find(|line| line.trim_start().starts_with("batch latency"))?;
+    let count = line.rsplit_once('(')?.1.split_whitespace().next()?;
+    count.parse().ok()
+}
+
+#[test]
+fn batch_latency_in_summary() {
+    let capture = corpus_capture("http-dns-wikipedia-multiflow.pcap");
+    let path = capture.to_str().unwrap();
+    for workers in ["1", "2"] {
+        let output = nauditd(&["-r", path, "--workers", workers, "--batch-latency", "-w", "/dev/null"]);
+        let stderr = text(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        let batches = latency_batches(&stderr).unwrap_or_else(|| panic!("no batch latency line: {stderr}"));
+        assert!(batches >= 1, "{stderr}");
+        assert!(stderr.contains("batch latency      p50 "), "{stderr}");
+    }
+
+    let output = nauditd(&["-r", path, "-w", "/dev/null"]);
+    assert_eq!(latency_batches(&text(&output.stderr)), None, "batches are timed only on request");
+}

@@ -14,6 +14,7 @@
 pub mod decode;
 pub mod fanout;
 pub mod flow;
+pub mod latency;
 pub mod packet;
 pub mod source;
 pub mod stats;

@@ -2,9 +2,11 @@
 //! its flow, emit what is due, repeat.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use crate::decode::decode_packet;
 use crate::flow::{FlowShard, PacketFacts, RecordSink, ShardConfig};
+use crate::latency::BatchLatency;
 use crate::packet::PacketView;
 use crate::source::{BatchStatus, PacketSource, SourceCounters, SourceError};
 use crate::stats::WorkerStats;
@@ -13,6 +15,8 @@ use crate::stats::WorkerStats;
 pub struct Worker {
     shard: FlowShard,
     stats: WorkerStats,
+    /// Processing time of every batch, when enabled.
+    batch_latency: Option<BatchLatency>,
 }
 
 /// How a worker's run ended.
@@ -27,7 +31,18 @@ pub enum RunEnd {
 impl Worker {
     /// Creates a worker with a shard of the given configuration.
     pub fn new(config: ShardConfig) -> Worker {
-        Worker { shard: FlowShard::new(config), stats: WorkerStats::default() }
+        Worker { shard: FlowShard::new(config), stats: WorkerStats::default(), batch_latency: None }
+    }
+
+    /// Times the processing of every batch from now on. It costs two clock
+    /// reads per batch.
+    pub fn enable_batch_latency(&mut self) {
+        self.batch_latency.get_or_insert_with(BatchLatency::new);
+    }
+
+    /// Batch processing times, when enabled.
+    pub fn batch_latency(&self) -> Option<&BatchLatency> {
+        self.batch_latency.as_ref()
     }
 
     /// The worker's flow shard.
@@ -43,6 +58,7 @@ impl Worker {
     /// Decodes one batch and accounts its packets, then emits the records
     /// that packet time has made due.
     pub fn process_batch(&mut self, batch: &[PacketView<'_>], sink: &mut impl RecordSink) {
+        let started = self.batch_latency.is_some().then(Instant::now);
         for packet in batch {
             let decoded = decode_packet(packet.link_type, packet.data);
             self.stats.count(packet.wire_len_bytes, &decoded);
@@ -55,6 +71,9 @@ impl Worker {
         }
         let now_ns = self.shard.clock_ns();
         self.shard.advance_time(now_ns, sink);
+        if let (Some(latency), Some(started)) = (&mut self.batch_latency, started) {
+            latency.record_ns(started.elapsed().as_nanos() as u64);
+        }
     }
 
     /// Emits a record for every flow with unreported packets and empties

@@ -18,7 +18,7 @@ use std::fs::File;
 use std::path::Path;
 use std::time::Instant;
 
-use hdrhistogram::Histogram;
+use naudit_engine::latency::BatchLatency;
 use memmap2::Mmap;
 
 use crate::pcap::{Record, Records};
@@ -35,8 +35,6 @@ const ETHERTYPE_QINQ: u16 = 0x88a8;
 const PROTOCOL_TCP: u8 = 6;
 const PROTOCOL_UDP: u8 = 17;
 const VXLAN_PORT: u16 = 4789;
-/// Largest batch time the histogram records: one hour, in nanoseconds.
-const MAX_RECORDED_NS: u64 = 3_600_000_000_000;
 
 /// Maps a capture file read-only.
 pub fn map_capture(path: &Path) -> std::io::Result<Mmap> {
@@ -48,32 +46,7 @@ pub fn map_capture(path: &Path) -> std::io::Result<Mmap> {
     unsafe { Mmap::map(&file) }
 }
 
-/// Percentiles of per-batch processing time.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LatencySummary {
-    /// Batches timed.
-    pub batches: u64,
-    /// Median batch time, in nanoseconds.
-    pub p50_ns: u64,
-    /// 99th percentile.
-    pub p99_ns: u64,
-    /// 99.9th percentile.
-    pub p999_ns: u64,
-    /// Longest batch.
-    pub max_ns: u64,
-}
-
-impl LatencySummary {
-    fn of(histogram: &Histogram<u64>) -> LatencySummary {
-        LatencySummary {
-            batches: histogram.len(),
-            p50_ns: histogram.value_at_quantile(0.5),
-            p99_ns: histogram.value_at_quantile(0.99),
-            p999_ns: histogram.value_at_quantile(0.999),
-            max_ns: histogram.max(),
-        }
-    }
-}
+pub use naudit_engine::latency::LatencySummary;
 
 /// Counts of one floor program run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -138,28 +111,26 @@ impl FloorReport {
 
 /// Times batches into a histogram when latency is requested.
 struct BatchTimer {
-    histogram: Option<Histogram<u64>>,
+    latency: Option<BatchLatency>,
 }
 
 impl BatchTimer {
     fn new(measure: bool) -> BatchTimer {
-        let histogram = measure.then(|| Histogram::new_with_bounds(1, MAX_RECORDED_NS, 3).expect("valid histogram bounds"));
-        BatchTimer { histogram }
+        BatchTimer { latency: measure.then(BatchLatency::new) }
     }
 
     fn start(&self) -> Option<Instant> {
-        self.histogram.as_ref().map(|_| Instant::now())
+        self.latency.as_ref().map(|_| Instant::now())
     }
 
     fn stop(&mut self, started: Option<Instant>) {
-        if let (Some(histogram), Some(started)) = (&mut self.histogram, started) {
-            let elapsed_ns = (started.elapsed().as_nanos() as u64).clamp(1, MAX_RECORDED_NS);
-            histogram.record(elapsed_ns).expect("value within the histogram bounds");
+        if let (Some(latency), Some(started)) = (&mut self.latency, started) {
+            latency.record_ns(started.elapsed().as_nanos() as u64);
         }
     }
 
     fn summary(&self) -> Option<LatencySummary> {
-        self.histogram.as_ref().map(LatencySummary::of)
+        self.latency.as_ref().and_then(BatchLatency::summary)
     }
 }
 

@@ -393,9 +393,11 @@ impl BenchReport {
         let _ = writeln!(page, "## Per-batch latency\n");
         let _ = writeln!(
             page,
-            "Time to process one batch of 64 packets (the batch size of nauditd's drivers), from one extra run with a \
-             clock read around every batch, in microseconds. nauditd: not measured, because timing its batches needs \
-             instrumentation in the engine's run loop, which the engine does not have yet.\n"
+            "Time to process one batch, from one extra run with a clock read around every batch, in microseconds. \
+             The floors time batches of 64 packets, the batch size of nauditd's drivers. nauditd runs with \
+             `--batch-latency` and times each batch a worker processes, from decoding its first packet to emitting \
+             the records then due; with several workers sharing a file, a worker's batch holds only the packets of \
+             its own flows, so its batches are smaller.\n"
         );
         let _ = writeln!(page, "| mix | program | batches | p50 µs | p99 µs | p99.9 µs | max µs |");
         let _ = writeln!(page, "|---|---|---:|---:|---:|---:|---:|");

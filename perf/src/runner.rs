@@ -346,14 +346,48 @@ fn measure_latency(tool: &ToolResult) -> Result<crate::floor::LatencySummary, St
             }
             FloorReport::from_line(run.stdout.trim())?.latency.ok_or_else(|| "no latency in the floor's output".to_string())
         }
-        ToolKind::Nauditd { .. } => Err("missing: needs timing in the engine's run loop".to_string()),
+        ToolKind::Nauditd { .. } => {
+            let mut command = tool.command.clone();
+            command.args.push("--batch-latency".into());
+            let run = run_child(&command).map_err(|error| format!("cannot run: {error}"))?;
+            if !run.status.success() {
+                return Err(format!("{}: {}", run.status, last_line(&run.stderr)));
+            }
+            batch_latency_line(&run.stderr).ok_or_else(|| "no batch latency line in nauditd's summary".to_string())
+        }
         ToolKind::Argus => Err("not measured".to_string()),
     }
+}
+
+/// Reads the `batch latency` line of nauditd's run summary:
+/// `batch latency      p50 A ns, p99 B ns, p99.9 C ns, max D ns (N batches)`.
+fn batch_latency_line(summary: &str) -> Option<crate::floor::LatencySummary> {
+    let line = summary.lines().find_map(|line| line.trim().strip_prefix("batch latency"))?;
+    let number_after = |label: &str| -> Option<u64> {
+        let start = line.find(label)? + label.len();
+        line[start..].split_whitespace().next()?.parse().ok()
+    };
+    Some(crate::floor::LatencySummary {
+        batches: number_after("(")?,
+        p50_ns: number_after("p50 ")?,
+        p99_ns: number_after("p99 ")?,
+        p999_ns: number_after("p99.9 ")?,
+        max_ns: number_after("max ")?,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nauditd_batch_latency_line() {
+        let text = "nauditd summary:\n  packets read       136\n  batch latency      p50 1200 ns, p99 5300 ns, p99.9 9100 ns, max 20000 ns (17 batches)\n";
+        let latency = batch_latency_line(text).expect("the line parses");
+        assert_eq!((latency.batches, latency.p50_ns, latency.p99_ns), (17, 1200, 5300));
+        assert_eq!((latency.p999_ns, latency.max_ns), (9100, 20000));
+        assert!(batch_latency_line("nauditd summary:\n").is_none());
+    }
 
     #[test]
     fn summary_text_round_trip() {
