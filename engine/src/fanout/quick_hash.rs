@@ -10,9 +10,7 @@
 //! caller falls back to [`super::worker_hash`] over the full decode, so the
 //! two always agree (a test checks this on every corpus capture).
 
-use std::net::IpAddr;
-
-use super::hash::hash_ip_pair;
+use super::hash::{hash_ipv4_pair, hash_ipv6_pair};
 use crate::decode::ethernet::{ethertype, EthernetHeader};
 use crate::decode::ipv4::Ipv4Header;
 use crate::decode::ipv6::Ipv6Header;
@@ -40,33 +38,34 @@ pub fn quick_worker_hash(link_type: LinkType, data: &[u8]) -> Option<u64> {
         payload = tag.payload();
         tags += 1;
     }
-    let (src, dst, protocol) = match type_or_length {
-        ethertype::IPV4 => ipv4_endpoints(payload)?,
-        ethertype::IPV6 => ipv6_endpoints(payload)?,
-        _ => return None,
-    };
-    Some(hash_ip_pair(src, dst, protocol))
+    match type_or_length {
+        ethertype::IPV4 => ipv4_hash(payload),
+        ethertype::IPV6 => ipv6_hash(payload),
+        _ => None,
+    }
 }
 
-/// Returns the addresses and protocol the decoder keeps for an IPv4 packet
-/// whose transport layer cannot lead it into another header.
-fn ipv4_endpoints(data: &[u8]) -> Option<(IpAddr, IpAddr, u8)> {
+/// Returns the hash of the addresses and protocol the decoder keeps for an
+/// IPv4 packet whose transport layer cannot lead it into another header.
+fn ipv4_hash(data: &[u8]) -> Option<u64> {
     let header = Ipv4Header::new(data).ok()?;
-    let endpoints = (IpAddr::V4(header.src()), IpAddr::V4(header.dst()), header.protocol());
+    let hash = hash_ipv4_pair(u32::from(header.src()), u32::from(header.dst()), header.protocol());
     // The decoder stops at a header cut by the capture and at a later
     // fragment, keeping the outer addresses.
     if data.len() < header.header_len() || header.fragment_offset_bytes() != 0 {
-        return Some(endpoints);
+        return Some(hash);
     }
-    transport_ends_walk(header.protocol(), header.payload()).then_some(endpoints)
+    transport_ends_walk(header.protocol(), header.payload()).then_some(hash)
 }
 
 /// Returns the same for an IPv6 packet without extension headers.
-fn ipv6_endpoints(data: &[u8]) -> Option<(IpAddr, IpAddr, u8)> {
+fn ipv6_hash(data: &[u8]) -> Option<u64> {
     let header = Ipv6Header::new(data).ok()?;
     let protocol = header.next_header();
-    let endpoints = (IpAddr::V6(header.src()), IpAddr::V6(header.dst()), protocol);
-    transport_ends_walk(protocol, header.captured_payload()).then_some(endpoints)
+    if !transport_ends_walk(protocol, header.captured_payload()) {
+        return None;
+    }
+    Some(hash_ipv6_pair(u128::from(header.src()), u128::from(header.dst()), protocol))
 }
 
 /// Returns true when the decoder's walk ends at this transport header: TCP always,
