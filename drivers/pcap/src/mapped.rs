@@ -152,6 +152,7 @@ pub(crate) struct FileCursor {
 impl FileCursor {
     /// Parses records from the file's bytes until the next packet. Returns the
     /// packet record with its start offset, or `None` at the end of the file.
+    #[inline]
     pub(crate) fn next_packet(
         &mut self,
         input: &str,

@@ -171,6 +171,7 @@ impl PcapParser {
     /// A fraction field of a million microseconds (or a billion nanoseconds)
     /// or more is not rejected. It is converted and added to the seconds, as
     /// libpcap passes it on unchanged.
+    #[inline]
     pub(crate) fn next(&mut self, bytes: &[u8]) -> Next {
         let header_len = self.record_header_len;
         let header = match RecordHeader::read(self.order, bytes) {

@@ -85,6 +85,7 @@ pub(crate) enum RecordParser {
 
 impl RecordParser {
     /// Parses the record that starts at `bytes[0]`.
+    #[inline]
     pub(crate) fn next(&mut self, bytes: &[u8]) -> Next {
         match self {
             RecordParser::Pcap(parser) => parser.next(bytes),
