@@ -57,6 +57,8 @@ pub struct ToolResult {
     /// Facts checked on the program's own output (packets it read, flows
     /// it evicted), for the notes.
     pub checks: Vec<String>,
+    /// Flow records the program wrote, from nauditd's run summary.
+    pub records: Option<u64>,
 }
 
 /// Everything measured on one capture.
@@ -335,12 +337,32 @@ impl BenchReport {
             let _ = writeln!(page, "{}", tool.command);
         }
         let _ = writeln!(page, "```\n");
+        self.render_record_rates(page, mix);
         let checks: Vec<&String> = mix.tools.iter().flat_map(|tool| tool.checks.iter()).collect();
         if !checks.is_empty() {
             for check in checks {
                 let _ = writeln!(page, "- {check}");
             }
             let _ = writeln!(page);
+        }
+    }
+
+    /// Lists nauditd's records per second, and packets and records per
+    /// second per worker, from the median wall time.
+    fn render_record_rates(&self, page: &mut String, mix: &MixResult) {
+        for tool in &mix.tools {
+            let (ToolKind::Nauditd { workers }, Some(records), Some(wall_s)) = (tool.kind, tool.records, tool.median_wall_s()) else {
+                continue;
+            };
+            let workers = f64::from(workers.unwrap_or(1));
+            let _ = writeln!(
+                page,
+                "- {}: {records} records, {:.0} records/s, {:.2} M packets/s and {:.0} records/s per worker (median wall time)",
+                tool.label,
+                records as f64 / wall_s,
+                mix.packets as f64 / wall_s / workers / 1e6,
+                records as f64 / wall_s / workers,
+            );
         }
     }
 
@@ -553,6 +575,7 @@ mod tests {
             counters: Err("not supported".to_string()),
             latency: Err("no instrumentation".to_string()),
             checks: Vec::new(),
+            records: None,
         }
     }
 
@@ -588,6 +611,22 @@ mod tests {
             ],
             baseline_mix: "elephant".to_string(),
         }
+    }
+
+    #[test]
+    fn record_rates_per_worker() {
+        let report = report();
+        let mut two_workers = tool(ToolKind::Nauditd { workers: Some(2) }, &[2.0, 1.0, 3.0], 300, true);
+        two_workers.label = "nauditd --workers 2".to_string();
+        two_workers.records = Some(500_000);
+        let small = MixResult { tools: vec![two_workers], ..report.mixes[0].clone() };
+        let mut page = String::new();
+        report.render_record_rates(&mut page, &small);
+        // Median wall 2 s: 250000 records/s, 0.25 M packets/s per worker.
+        assert_eq!(
+            page,
+            "- nauditd --workers 2: 500000 records, 250000 records/s, 0.25 M packets/s and 125000 records/s per worker (median wall time)\n"
+        );
     }
 
     #[test]

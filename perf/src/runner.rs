@@ -211,6 +211,7 @@ fn new_tool(label: &str, kind: ToolKind, maps_capture: bool, command: CommandLin
         counters: Err("not measured".to_string()),
         latency: Err("not measured".to_string()),
         checks: Vec::new(),
+        records: None,
     }
 }
 
@@ -274,6 +275,7 @@ fn check_nauditd(tool: &mut ToolResult, summary: &TrafficSummary) {
         tool.failure = Some(format!("{}: {}", run.status, last_line(&run.stderr)));
         return;
     }
+    tool.records = summary_number(&run.stderr, "records written");
     let packets = summary_number(&run.stderr, "packets read");
     if packets != Some(summary.packets) {
         tool.failure = Some(format!("read {packets:?} packets of {}", summary.packets));
