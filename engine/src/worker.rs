@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crate::decode::decode_packet;
+use crate::decode::{decode_packet_into, Decoded};
 use crate::flow::{FlowShard, PacketFacts, RecordSink, ShardConfig};
 use crate::latency::BatchLatency;
 use crate::packet::PacketView;
@@ -17,6 +17,8 @@ pub struct Worker {
     stats: WorkerStats,
     /// Processing time of every batch, when enabled.
     batch_latency: Option<BatchLatency>,
+    /// The packet being accounted, decoded in place.
+    decoded: Decoded,
 }
 
 /// How a worker's run ended.
@@ -31,7 +33,12 @@ pub enum RunEnd {
 impl Worker {
     /// Creates a worker with a shard of the given configuration.
     pub fn new(config: ShardConfig) -> Worker {
-        Worker { shard: FlowShard::new(config), stats: WorkerStats::default(), batch_latency: None }
+        Worker {
+            shard: FlowShard::new(config),
+            stats: WorkerStats::default(),
+            batch_latency: None,
+            decoded: Decoded::EMPTY,
+        }
     }
 
     /// Times the processing of every batch from now on. It costs two clock
@@ -60,12 +67,13 @@ impl Worker {
     pub fn process_batch(&mut self, batch: &[PacketView<'_>], sink: &mut impl RecordSink) {
         let started = self.batch_latency.is_some().then(Instant::now);
         for packet in batch {
-            let decoded = decode_packet(packet.link_type, packet.data);
-            self.stats.count(packet.wire_len_bytes, &decoded);
+            decode_packet_into(packet.link_type, packet.data, &mut self.decoded);
+            let decoded = &self.decoded;
+            self.stats.count(packet.wire_len_bytes, decoded);
             let facts = PacketFacts {
                 time_ns: packet.timestamp_ns,
                 bytes: packet.wire_len_bytes.saturating_sub(packet.link_type.pseudo_header_bytes()),
-                decoded: &decoded,
+                decoded,
             };
             self.shard.process(&facts, sink);
         }

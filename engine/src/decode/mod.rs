@@ -54,7 +54,7 @@ mod quoted;
 mod walk;
 mod walk_encap;
 
-pub use walk::decode_packet;
+pub use walk::{decode_packet, decode_packet_into};
 pub use walk_encap::{udp_port_has_decoder, MAX_ENCAPSULATION_DEPTH};
 
 /// The protocol layer a decoder was reading when it stopped.

@@ -38,10 +38,18 @@ const PROTOCOL_ICMP: u8 = 1;
 /// IP protocols end the walk without a stop.
 pub fn decode_packet(link_type: LinkType, data: &[u8]) -> Decoded {
     let mut decoded = Decoded::EMPTY;
-    if let Err(stop) = walk_link(link_type.normalized(), data, &mut decoded) {
+    decode_packet_into(link_type, data, &mut decoded);
+    decoded
+}
+
+/// Decodes like [`decode_packet`] into `decoded`, which is overwritten. A
+/// worker reuses one `Decoded` for every packet, which saves copying the
+/// result out of a return value.
+pub fn decode_packet_into(link_type: LinkType, data: &[u8], decoded: &mut Decoded) {
+    *decoded = Decoded::EMPTY;
+    if let Err(stop) = walk_link(link_type.normalized(), data, decoded) {
         decoded.stop = Some(stop);
     }
-    decoded
 }
 
 /// Returns a function that attaches `layer` to a decoder error.
