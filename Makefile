@@ -19,13 +19,10 @@ demo: deps-build
 
 # Runs every test; the corpus comparison prints its match rate per capture.
 test: deps
-	cargo test --workspace --release --features dpdk --no-fail-fast -- --show-output
+	cargo test --workspace --release --features dpdk,ibverbs --no-fail-fast -- --show-output
 
-# Fuzzes the decoders, the flow shard and the capture-file reader for
-# FUZZ_SECONDS each (needs a nightly toolchain and `cargo install cargo-fuzz`).
+# Fuzzes the decoders, the flow shard and the capture-file readers for
+# FUZZ_SECONDS each on the stable toolchain; installs cargo-fuzz if missing.
 FUZZ_SECONDS ?= 60
 fuzz:
-	cd fuzz && python3 make-seeds.py
-	cd fuzz && for target in decode flows capture_file; do \
-		cargo +nightly fuzz run $$target corpus/$$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
-	done
+	scripts/fuzz.sh $(FUZZ_SECONDS)

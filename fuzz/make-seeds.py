@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes seed inputs for the fuzz targets from the test corpus.
+"""Writes seed inputs for the fuzz targets from the test corpus and the
+tcpdump test captures.
 
 decode:       2-byte little-endian link type, then one packet.
 flows:        per packet a 4-byte time step in microseconds, a 2-byte length
@@ -10,7 +11,13 @@ import os
 import struct
 import sys
 
-CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "corpus", "pcap")
+TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests")
+# Capture folders, each with the number of packets per capture that seed the
+# decode target: tcpdump's 830 captures get fewer, to keep the seed set small.
+SOURCES = [
+    (os.path.join(TESTS, "corpus", "pcap"), 20),
+    (os.path.join(TESTS, "tcpdump-captures"), 5),
+]
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 MAX_FILE_BYTES = 64 * 1024
 
@@ -43,23 +50,29 @@ def write(target, name, payload):
 
 
 def main():
-    for name in sorted(os.listdir(CORPUS)):
-        with open(os.path.join(CORPUS, name), "rb") as handle:
-            data = handle.read()
-        if len(data) <= MAX_FILE_BYTES:
-            write("capture_file", name, data)
-        packets = list(classic_pcap_packets(data))
-        for index, (link_type, _, packet) in enumerate(packets[:20]):
-            write("decode", f"{name}-{index}", struct.pack("<H", link_type) + packet)
-        if packets and packets[0][0] == 1:
-            sequence = b""
-            previous = packets[0][1]
-            for _, time_us, packet in packets[:64]:
-                step = max(0, min(time_us - previous, 0xFFFFFFFF))
-                previous = time_us
-                sequence += struct.pack("<IH", step, min(len(packet), 0xFFFF)) + packet[:0xFFFF]
-            write("flows", name, sequence)
+    for folder, decode_packets in SOURCES:
+        for name in sorted(os.listdir(folder)):
+            if name.endswith((".pcap", ".pcapng", ".erf")):
+                with open(os.path.join(folder, name), "rb") as handle:
+                    write_seeds(name, handle.read(), decode_packets)
     return 0
+
+
+def write_seeds(name, data, decode_packets):
+    """Writes the seeds of one capture file for every target."""
+    if len(data) <= MAX_FILE_BYTES:
+        write("capture_file", name, data)
+    packets = list(classic_pcap_packets(data))
+    for index, (link_type, _, packet) in enumerate(packets[:decode_packets]):
+        write("decode", f"{name}-{index}", struct.pack("<H", link_type) + packet)
+    if packets and packets[0][0] == 1:
+        sequence = b""
+        previous = packets[0][1]
+        for _, time_us, packet in packets[:64]:
+            step = max(0, min(time_us - previous, 0xFFFFFFFF))
+            previous = time_us
+            sequence += struct.pack("<IH", step, min(len(packet), 0xFFFF)) + packet[:0xFFFF]
+        write("flows", name, sequence)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nauditd's build and tests need: libpcap for
 # the capture driver, DPDK 22.11 for the DPDK driver (`--features dpdk`, and
-# `cargo test --workspace` builds it), and the real programs the tests compare against
-# (argus and its clients, tshark, tcpreplay). Does nothing when all are
-# present. Runs apt-get as root, or through sudo for other users.
+# `cargo test --workspace` builds it), rdma-core's libibverbs and its
+# providers for the InfiniBand verbs sniffer (`--features ibverbs`, also built
+# by `cargo test --workspace`), and the real programs the tests compare against
+# (argus and its clients, tshark, tcpreplay, nfdump, logrotate). Does
+# nothing when all are present. Runs apt-get as root, or through sudo for
+# other users.
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config python3 argus-server argus-client tshark tcpreplay iproute2 procps nfdump dpdk libdpdk-dev)
+packages=(libpcap-dev pkg-config python3 argus-server argus-client tshark tcpreplay iproute2 procps nfdump logrotate dpdk libdpdk-dev libibverbs-dev ibverbs-providers kmod)
 if [[ "${1:-}" == "--build-only" ]]; then
     packages=(libpcap-dev pkg-config)
 fi

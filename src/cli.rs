@@ -35,8 +35,10 @@ pub struct Cli {
 
     /// Live capture driver: libpcap (one queue, any OS libpcap supports),
     /// AF_PACKET (Linux, one memory-mapped ring per worker joined by the
-    /// kernel's flow hash) or DPDK (needs --dpdk-args). Default: afpacket on
-    /// Linux with more than one worker, pcap otherwise.
+    /// kernel's flow hash), DPDK (needs --dpdk-args) or ibverbs (the
+    /// InfiniBand verbs sniffer; -i names an RDMA device as DEVICE or
+    /// DEVICE:PORT). Default: afpacket on Linux with more than one worker,
+    /// pcap otherwise.
     #[arg(long, value_enum, value_name = "DRIVER")]
     pub driver: Option<DriverKind>,
 
@@ -94,6 +96,14 @@ pub struct Cli {
     /// CSV otherwise.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<OutputFormat>,
+
+    /// Close the -w file every SECS seconds of wall-clock time, at
+    /// multiples of SECS since the epoch, renaming it to
+    /// FILE.YYYYMMDDTHHMMSSZ (the UTC start of its interval); a new FILE
+    /// takes the next records. The switch happens at the first record
+    /// after the boundary.
+    #[arg(long = "rotate-seconds", value_name = "SECS")]
+    pub rotate_secs: Option<u64>,
 
     /// Status interval in seconds: a flow active for longer is reported once
     /// per interval, each record carrying that interval's counts.
@@ -224,6 +234,9 @@ pub enum DriverKind {
     /// DPDK poll-mode ports, one RSS queue per worker (builds with
     /// `--features dpdk` only); EAL arguments come from --dpdk-args.
     Dpdk,
+    /// The InfiniBand verbs sniffer on an RDMA device port, one queue
+    /// (builds with `--features ibverbs` only).
+    Ibverbs,
 }
 
 impl Cli {

@@ -1,6 +1,6 @@
 //! Opens the packet input the command line names: capture files, or a live
-//! interface through libpcap or AF_PACKET, with the filter expression
-//! applied where the driver allows.
+//! interface through libpcap, AF_PACKET, DPDK or the InfiniBand verbs
+//! sniffer, with the filter expression applied where the driver allows.
 
 use naudit_engine::{BatchStatus, PacketSource, PacketView, SourceCounters, SourceError};
 use naudit_engine::fanout::FlowShare;
@@ -31,6 +31,10 @@ pub enum Input {
         /// are not the clock's.
         live: bool,
     },
+    /// The InfiniBand verbs sniffer: one queue; the filter runs in user
+    /// space.
+    #[cfg(feature = "ibverbs")]
+    Ibverbs(FilteredOrPlain<naudit_infiniband::IbverbsQueue>),
 }
 
 impl Input {
@@ -141,6 +145,7 @@ pub fn open(cli: &Cli) -> Result<Input, String> {
             Ok(Input::AfPacket(queues))
         }
         DriverKind::Dpdk => open_dpdk(cli, filter.as_deref()),
+        DriverKind::Ibverbs => open_ibverbs(cli, interface, filter.as_deref()),
     }
 }
 
@@ -179,6 +184,31 @@ fn open_dpdk(_cli: &Cli, _filter: Option<&str>) -> Result<Input, String> {
     Err(NO_DPDK.to_string())
 }
 
+/// Message for the verbs sniffer in a build without it.
+#[cfg(not(feature = "ibverbs"))]
+const NO_IBVERBS: &str = "built without the InfiniBand verbs sniffer; build with --features ibverbs";
+
+#[cfg(feature = "ibverbs")]
+fn open_ibverbs(cli: &Cli, interface: &str, filter: Option<&str>) -> Result<Input, String> {
+    let port: naudit_infiniband::PortName = interface.parse().map_err(|error| format!("{error}"))?;
+    let config = naudit_infiniband::IbverbsConfig { snaplen_bytes: cli.snaplen, ..naudit_infiniband::IbverbsConfig::new(port) };
+    let queue = naudit_infiniband::open(&config).map_err(|error| error.to_string())?;
+    // The user-space filter drops every packet of a link type the
+    // expression does not compile for, and libpcap compiles few expressions
+    // for InfiniBand, so a filter that cannot apply is an error up front.
+    if let Some(expression) = filter {
+        naudit_pcap::BpfFilter::compile(expression, queue.link_type(), naudit_pcap::MAX_CAPTURED_LEN_BYTES).map_err(
+            |error| format!("invalid filter for the packets of {interface} (link type {}): {error}", queue.link_type().0),
+        )?;
+    }
+    with_filter(queue, filter).map(Input::Ibverbs)
+}
+
+#[cfg(not(feature = "ibverbs"))]
+fn open_ibverbs(_cli: &Cli, _interface: &str, _filter: Option<&str>) -> Result<Input, String> {
+    Err(NO_IBVERBS.to_string())
+}
+
 fn describe(error: &SourceError) -> String {
     error.to_string()
 }
@@ -206,6 +236,7 @@ pub fn list_interfaces(cli: &Cli) -> Result<(), String> {
     let driver = if cli.dpdk_args.is_some() { DriverKind::Dpdk } else { live_driver(cli) };
     match driver {
         DriverKind::Dpdk => list_dpdk_ports(cli)?,
+        DriverKind::Ibverbs => list_rdma_devices()?,
         DriverKind::Pcap => {
             let devices = naudit_pcap::list_devices().map_err(|error| error.to_string())?;
             for device in devices {
@@ -236,4 +267,17 @@ fn list_dpdk_ports(cli: &Cli) -> Result<(), String> {
 #[cfg(not(feature = "dpdk"))]
 fn list_dpdk_ports(_cli: &Cli) -> Result<(), String> {
     Err(NO_DPDK.to_string())
+}
+
+#[cfg(feature = "ibverbs")]
+fn list_rdma_devices() -> Result<(), String> {
+    for device in naudit_infiniband::list_devices().map_err(|error| error.to_string())? {
+        println!("{device}");
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "ibverbs"))]
+fn list_rdma_devices() -> Result<(), String> {
+    Err(NO_IBVERBS.to_string())
 }

@@ -69,12 +69,12 @@ pub fn open_exporter(cli: &Cli, url: &str) -> Result<IpfixExporter, String> {
 }
 
 /// Logs an exporter's final counts, as a warning when records were lost.
-pub fn log_export_stats(stats: ExportStats) {
+pub fn log_export_stats(collector: &str, stats: ExportStats) {
     let lost = stats.records_dropped + stats.records_discarded;
     if lost > 0 || stats.send_errors > 0 {
-        tracing::warn!(?stats, "IPFIX export ended with lost records or send errors");
+        tracing::warn!(collector, ?stats, "IPFIX export ended with lost records or send errors");
     } else {
-        tracing::info!(?stats, "IPFIX export ended");
+        tracing::info!(collector, ?stats, "IPFIX export ended");
     }
 }
 

@@ -1,6 +1,7 @@
 //! nauditd: reads packets and writes bidirectional flow records.
 
 mod cli;
+mod file_sink;
 mod input;
 mod ipfix;
 mod output;

@@ -1,65 +1,49 @@
 //! Chooses and opens the record sinks from the command line, and hands
 //! every record to each of them.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use naudit_engine::flow::{FlowRecord, RecordSink};
-use naudit_records::argus::{ArgusFileError, ArgusFileWriter, MarCounters, SourceId};
-use naudit_records::ipfix::{IpfixExporter, IpfixFileWriter};
+use naudit_records::argus::MarCounters;
+use naudit_records::ipfix::{ExportStats, IpfixExporter};
 use naudit_records::stream::{RecordStream, StreamStats};
-use naudit_records::{Format, RecordWriter};
 
-use crate::cli::{Cli, OutputFormat};
+use crate::cli::Cli;
+use crate::file_sink::{FileOutput, FileReport};
 
 /// One destination of records.
 enum Sink {
-    /// CSV, JSON lines or a text table.
-    Text {
-        /// The encoder and its destination.
-        writer: RecordWriter<Box<dyn Write>>,
-        /// The destination's name for messages.
-        destination: String,
-    },
-    /// Argus version 3 binary records.
-    Argus {
-        /// The encoder and its destination.
-        writer: ArgusFileWriter<Box<dyn Write>>,
-        /// Records written so far.
-        records_written: u64,
-        /// The first write error, kept until [`Output::finish`].
-        error: Option<ArgusFileError>,
-    },
+    /// The file or standard output: CSV, JSON lines, a text table, Argus
+    /// binary records or an IPFIX file.
+    File(Box<FileOutput>),
     /// The Argus record stream server.
     Stream(RecordStream),
-    /// An IPFIX file or IPFIX on standard output.
-    IpfixFile {
-        /// The encoder and its destination.
-        writer: IpfixFileWriter<Box<dyn Write>>,
-        /// The destination's name for messages.
-        destination: String,
-        /// The first write error, kept until [`Output::finish`].
-        error: Option<std::io::Error>,
-    },
     /// An IPFIX collector over UDP or TCP.
     IpfixExport(IpfixExporter),
 }
 
 /// Counts from the sinks, for the run summary.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct OutputReport {
     /// Records written to the file or standard output, or, without such a
-    /// sink, records handed to the stream.
+    /// sink, records handed to the other sinks.
     pub records_written: u64,
+    /// The file sink's counts, when there was one.
+    pub file: Option<FileReport>,
     /// The stream server's counts, when it ran.
     pub stream: Option<StreamStats>,
+    /// Each IPFIX collector's URL and counts, in --ipfix order.
+    pub ipfix_exports: Vec<(String, ExportStats)>,
 }
 
 /// Every sink of the run; each record goes to all of them.
 pub struct Output {
     sinks: Vec<Sink>,
     records_emitted: u64,
+    /// Raised by SIGHUP: the file sink reopens its file before the next
+    /// record.
+    reopen: Arc<AtomicBool>,
 }
 
 impl Output {
@@ -70,11 +54,20 @@ impl Output {
     /// With -P and neither -w nor --format, no file or standard output sink
     /// is opened: the records go to the stream only, which
     /// [`Output::add_stream`] adds.
+    ///
+    /// SIGHUP makes the file sink reopen its file (see
+    /// [`FileOutput::reopen`]) before the next record, or at the end of
+    /// the run when no record follows.
     pub fn open(cli: &Cli, initial: &MarCounters) -> Result<Output, String> {
-        let mut output = Output { sinks: Vec::new(), records_emitted: 0 };
+        let reopen = Arc::new(AtomicBool::new(false));
+        signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reopen))
+            .map_err(|error| format!("cannot install the handler for SIGHUP: {error}"))?;
+        let mut output = Output { sinks: Vec::new(), records_emitted: 0, reopen };
         let network_only = (cli.stream_port.is_some() || !cli.ipfix.is_empty()) && cli.write.is_none() && cli.format.is_none();
         if !network_only {
-            output.sinks.push(open_file_sink(cli, initial)?);
+            output.sinks.push(Sink::File(Box::new(FileOutput::open(cli, initial)?)));
+        } else if cli.rotate_secs.is_some() {
+            return Err("--rotate-seconds needs -w FILE".to_string());
         }
         for url in &cli.ipfix {
             output.sinks.push(Sink::IpfixExport(crate::ipfix::open_exporter(cli, url)?));
@@ -102,35 +95,28 @@ impl Output {
     ///
     /// Every sink is finished even when an earlier one fails; the first
     /// error is returned.
-    pub fn finish(self, closing: &MarCounters) -> Result<OutputReport, String> {
-        let mut report = OutputReport { records_written: self.records_emitted, stream: None };
+    pub fn finish(mut self, closing: &MarCounters) -> Result<OutputReport, String> {
+        self.reopen_if_requested();
+        let mut report =
+            OutputReport { records_written: self.records_emitted, file: None, stream: None, ipfix_exports: Vec::new() };
         let mut first_error = None;
         for sink in self.sinks {
-            let result = match sink {
-                Sink::Text { writer, destination } => {
-                    writer.finish().map_err(|error| format!("{destination}: writing records failed: {error}"))
-                }
-                Sink::Argus { writer, records_written, error } => match error {
-                    Some(error) => Err(error.to_string()),
-                    None => writer.finish(closing).map(|_| records_written).map_err(|error| error.to_string()),
+            match sink {
+                Sink::File(file) => match file.finish(closing) {
+                    Ok(file_report) => {
+                        report.records_written = file_report.records_written;
+                        report.file = Some(file_report);
+                    }
+                    Err(message) => {
+                        first_error.get_or_insert(message);
+                    }
                 },
-                Sink::Stream(stream) => {
-                    report.stream = Some(stream.shutdown());
-                    continue;
-                }
-                Sink::IpfixFile { writer, destination, error } => match error {
-                    Some(error) => Err(format!("{destination}: writing IPFIX messages failed: {error}")),
-                    None => writer.finish().map_err(|error| format!("{destination}: writing IPFIX messages failed: {error}")),
-                },
+                Sink::Stream(stream) => report.stream = Some(stream.shutdown()),
                 Sink::IpfixExport(exporter) => {
-                    crate::ipfix::log_export_stats(exporter.finish());
-                    continue;
-                }
-            };
-            match result {
-                Ok(records_written) => report.records_written = records_written,
-                Err(message) => {
-                    first_error.get_or_insert(message);
+                    let destination = exporter.destination().to_string();
+                    let stats = exporter.finish();
+                    crate::ipfix::log_export_stats(&destination, stats);
+                    report.ipfix_exports.push((destination, stats));
                 }
             }
         }
@@ -146,79 +132,31 @@ impl Output {
         self.sinks
             .iter()
             .find_map(|sink| match sink {
-                Sink::Text { writer, .. } => Some(writer.records_written()),
-                Sink::Argus { records_written, .. } => Some(*records_written),
-                Sink::IpfixFile { writer, .. } => Some(writer.records_written()),
+                Sink::File(file) => Some(file.records_written()),
                 Sink::Stream(_) | Sink::IpfixExport(_) => None,
             })
             .unwrap_or(self.records_emitted)
     }
-}
 
-/// Opens the file or standard output sink that -w and --format choose.
-fn open_file_sink(cli: &Cli, initial: &MarCounters) -> Result<Sink, String> {
-    let to_stdout = cli.write.as_deref().map_or(true, |path| path == Path::new("-"));
-    let format = match (cli.format, &cli.write) {
-        (Some(format), _) => format,
-        (None, Some(_)) => OutputFormat::Argus,
-        (None, None) if io::stdout().is_terminal() => OutputFormat::Text,
-        (None, None) => OutputFormat::Csv,
-    };
-
-    let (output, destination): (Box<dyn Write>, String) = match &cli.write {
-        Some(path) if !to_stdout => (Box::new(BufWriter::new(create_file(path)?)), path.display().to_string()),
-        _ => (Box::new(io::stdout().lock()), "standard output".to_string()),
-    };
-    let text_format = match format {
-        OutputFormat::Csv => Format::Csv,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Text => Format::Text,
-        OutputFormat::Ipfix => {
-            let writer = IpfixFileWriter::new(output, crate::ipfix::observation_domain_id(cli)?);
-            return Ok(Sink::IpfixFile { writer, destination, error: None });
+    /// Reopens the file sink's file when SIGHUP arrived since the last
+    /// check.
+    fn reopen_if_requested(&mut self) {
+        if !self.reopen.swap(false, Ordering::Relaxed) {
+            return;
         }
-        OutputFormat::Argus => {
-            let source_id: SourceId = cli.source_id.parse().map_err(|error| format!("{error}"))?;
-            let writer =
-                ArgusFileWriter::new(output, destination, source_id, initial).map_err(|error| error.to_string())?;
-            return Ok(Sink::Argus { writer, records_written: 0, error: None });
+        for sink in &mut self.sinks {
+            if let Sink::File(file) = sink {
+                file.reopen();
+            }
         }
-    };
-    Ok(Sink::Text { writer: RecordWriter::new(text_format, output), destination })
-}
-
-fn create_file(path: &Path) -> Result<File, String> {
-    File::create(path).map_err(|error| {
-        format!("{}: cannot create the output file: {error}; check that the folder exists and is writable", path.display())
-    })
+    }
 }
 
 impl RecordSink for Sink {
     fn emit(&mut self, record: &FlowRecord) {
         match self {
-            Sink::Text { writer, .. } => writer.emit(record),
-            Sink::Argus { writer, records_written, error } => {
-                if error.is_some() {
-                    return;
-                }
-                match writer.write_flow(record) {
-                    Ok(()) => *records_written += 1,
-                    Err(write_error) => {
-                        tracing::error!(%write_error, "writing Argus records failed; no further records are written");
-                        *error = Some(write_error);
-                    }
-                }
-            }
+            Sink::File(file) => file.emit(record),
             Sink::Stream(stream) => stream.publish(record),
-            Sink::IpfixFile { writer, destination, error } => {
-                if error.is_some() {
-                    return;
-                }
-                if let Err(write_error) = writer.write_flow(record) {
-                    tracing::error!(%write_error, %destination, "writing IPFIX messages failed; no further records are written");
-                    *error = Some(write_error);
-                }
-            }
             Sink::IpfixExport(exporter) => exporter.export(record),
         }
     }
@@ -226,6 +164,9 @@ impl RecordSink for Sink {
 
 impl RecordSink for Output {
     fn emit(&mut self, record: &FlowRecord) {
+        if self.reopen.load(Ordering::Relaxed) {
+            self.reopen_if_requested();
+        }
         self.records_emitted += 1;
         for sink in &mut self.sinks {
             sink.emit(record);

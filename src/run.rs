@@ -159,6 +159,16 @@ pub fn run(cli: &Cli) -> Result<(), String> {
             tracing::info!(queues = queues.len(), live, "capture started: DPDK, one worker per queue");
             run_queues(queues, &context, &mut output, None)
         }
+        #[cfg(feature = "ibverbs")]
+        Input::Ibverbs(mut queue) if workers == 1 => {
+            tracing::info!(interface = ?cli.interface, "capture started: InfiniBand verbs sniffer, one worker");
+            run_single(&mut queue, &context, &mut output)
+        }
+        #[cfg(feature = "ibverbs")]
+        Input::Ibverbs(queue) => {
+            tracing::info!(interface = ?cli.interface, workers, "capture started: InfiniBand verbs sniffer, spread over workers by flow");
+            run_classified(queue, workers, &context, &mut output)
+        }
     };
     match &result {
         Ok(RunEnd::EndOfInput) => tracing::info!("capture ended: end of input"),
@@ -189,6 +199,8 @@ pub fn run(cli: &Cli) -> Result<(), String> {
         flows,
         records_written: report.records_written,
         stream: report.stream,
+        file: report.file,
+        ipfix_exports: report.ipfix_exports,
         batch_latency: summary.batch_latency.as_ref().and_then(BatchLatency::summary),
         elapsed: started.elapsed(),
     };

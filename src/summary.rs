@@ -7,7 +7,10 @@ use naudit_engine::flow::ShardCounters;
 use naudit_engine::latency::LatencySummary;
 use naudit_engine::stats::WorkerStats;
 use naudit_engine::SourceCounters;
+use naudit_records::ipfix::ExportStats;
 use naudit_records::stream::StreamStats;
+
+use crate::file_sink::FileReport;
 
 /// Everything the summary reports.
 pub struct RunSummary {
@@ -21,6 +24,10 @@ pub struct RunSummary {
     pub records_written: u64,
     /// Counts of the record stream server, when -P started one.
     pub stream: Option<StreamStats>,
+    /// Counts of the -w file or standard output, when there was one.
+    pub file: Option<FileReport>,
+    /// Each IPFIX collector's URL and counts, in --ipfix order.
+    pub ipfix_exports: Vec<(String, ExportStats)>,
     /// Per-batch processing latency, with --batch-latency.
     pub batch_latency: Option<LatencySummary>,
     /// Wall-clock time from the start of capture to the end of output.
@@ -99,6 +106,41 @@ impl RunSummary {
                 stream.clients_rejected,
             ));
         }
+        self.render_outputs(&mut text);
         text
+    }
+
+    /// Appends the lines of file rotations, the IPFIX file and every IPFIX
+    /// collector.
+    fn render_outputs(&self, text: &mut String) {
+        if let Some(file) = &self.file {
+            if file.rotations > 0 {
+                text.push_str(&format!("  output files closed {} (SIGHUP or --rotate-seconds)\n", file.rotations));
+            }
+            if let Some(ipfix) = &file.ipfix {
+                text.push_str(&format!(
+                    "  ipfix file         messages {}, data records {}, template records {}, without a template {}\n",
+                    ipfix.messages, ipfix.data_records, ipfix.template_records, ipfix.records_without_template,
+                ));
+            }
+        }
+        for (collector, stats) in &self.ipfix_exports {
+            text.push_str(&format!(
+                "  ipfix {collector}: messages {}, data records {}, template records {}, withdrawals {}, \
+                 send errors {}, queue full drops {}, discarded {}, without a template {}",
+                stats.messages_sent,
+                stats.data_records_sent,
+                stats.template_records_sent,
+                stats.withdrawals_sent,
+                stats.send_errors,
+                stats.records_dropped,
+                stats.records_discarded,
+                stats.records_without_template,
+            ));
+            if collector.starts_with("tcp://") {
+                text.push_str(&format!(", connections {}", stats.connections));
+            }
+            text.push('\n');
+        }
     }
 }

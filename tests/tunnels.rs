@@ -408,7 +408,7 @@ fn mpls_pseudowire_loop_stops_at_depth_limit() {
 
 #[test]
 fn gre_key_in_one_direction_only() {
-    // The GRE tunnel keys only one direction (key 0x02000000), and echo
+    // The GRE tunnel keys one direction 0 and the other 0x02000000, and echo
     // replies still join their requests.
     let rows = records("gre-teb-ethernet-outer-frags.pcap");
     let header = &rows[0];
@@ -473,4 +473,60 @@ fn same_five_tuple_in_two_vnis() {
         .collect();
     by_vni.sort();
     assert_eq!(by_vni, vec![("100".to_string(), 3), ("200".to_string(), 2)]);
+}
+
+/// A GRE packet with `key` between two fixed tunnel endpoints, carrying a
+/// TCP segment between two fixed hosts.
+fn gre_tcp_packet(time_ns: u64, key: u32, from_client: bool, flags: u8) -> TestPacket {
+    let (client, server) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let (src, dst, src_port, dst_port) =
+        if from_client { (client, server, 40000, 80) } else { (server, client, 80, 40000) };
+    let segment = builder::tcp(src_port, dst_port, 1, 1, flags, 0);
+    let mut gre = vec![0x20, 0x00, 0x08, 0x00];
+    gre.extend_from_slice(&key.to_be_bytes());
+    gre.extend(builder::ipv4(src, dst, 6, segment.len()));
+    gre.extend(segment);
+
+    let (end_a, end_b) = ([198, 51, 100, 1], [198, 51, 100, 2]);
+    let (outer_src, outer_dst) = if from_client { (end_a, end_b) } else { (end_b, end_a) };
+    TestPacket { time_ns, data: builder::ipv4_frame(outer_src, outer_dst, 47, &gre, !from_client) }
+}
+
+#[test]
+fn same_five_tuple_in_two_gre_keys() {
+    // Tenants 100 and 200 key both directions alike; tenant 300 keys its
+    // answers 301. tshark -q -z conv,tcp,gre.key==N lists 10.0.0.1:40000
+    // <-> 10.0.0.2:80 with 1 frame of 82 bytes each way for keys 100 and
+    // 200, 1 frame of 82 bytes from 10.0.0.1 for key 300, and 1 frame of 82
+    // bytes from 10.0.0.2 for key 301.
+    let base_ns = 1_600_000_000_000_000_000;
+    let packets = vec![
+        gre_tcp_packet(base_ns, 100, true, SYN),
+        gre_tcp_packet(base_ns + 1_000, 200, true, SYN),
+        gre_tcp_packet(base_ns + 2_000, 300, true, SYN),
+        gre_tcp_packet(base_ns + 3_000, 200, false, SYN | ACK),
+        gre_tcp_packet(base_ns + 4_000, 100, false, SYN | ACK),
+        gre_tcp_packet(base_ns + 5_000, 301, false, SYN | ACK),
+    ];
+    let capture = scratch_file("gre-three-keys.pcap", &builder::pcap_file(1, &packets));
+
+    let rows = csv_rows(&nauditd_csv(&capture, &[]));
+    assert_eq!(rows.len(), 4, "header and one record per tenant: {rows:?}");
+    let header = &rows[0];
+    let mut by_key: Vec<(String, String, String)> = rows[1..]
+        .iter()
+        .map(|fields| Row { header, fields })
+        .map(|row| {
+            assert!(row.joins(("10.0.0.1", "40000"), ("10.0.0.2", "80")));
+            assert_eq!(row.get("tunnel"), "gre");
+            assert_eq!((row.get("sbytes"), row.get("dbytes")), ("82", "82"));
+            (row.get("tunnel_id").to_string(), row.get("spkts").to_string(), row.get("dpkts").to_string())
+        })
+        .collect();
+    by_key.sort();
+    // The record of tenant 300 carries the key of its first packet.
+    let expected = [("100", "1", "1"), ("200", "1", "1"), ("300", "1", "1")];
+    let expected: Vec<(String, String, String)> =
+        expected.iter().map(|(key, s, d)| (key.to_string(), s.to_string(), d.to_string())).collect();
+    assert_eq!(by_key, expected);
 }

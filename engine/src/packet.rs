@@ -1,5 +1,8 @@
 //! The packet model: one captured packet as a borrowed view.
 
+use crate::decode::erf::{ErfPayload, ErfRecord};
+use crate::decode::{ieee80211, nflog};
+
 /// Link-layer header type of a captured packet, numbered as the `LINKTYPE_`
 /// values of the pcap and pcapng formats (<https://www.tcpdump.org/linktypes.html>).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -38,15 +41,33 @@ impl LinkType {
     pub const NFLOG: LinkType = LinkType(239);
     /// IP over InfiniBand.
     pub const IPOIB: LinkType = LinkType(242);
+    /// InfiniBand packets from the Local Route Header on.
+    pub const INFINIBAND: LinkType = LinkType(247);
+    /// An Endace ERF record: its header, then the frame of its record type.
+    pub const ERF: LinkType = LinkType(197);
 
-    /// Length of the header a capture tool adds in front of the packet,
-    /// which was never on the wire: the Linux cooked headers and the BSD
-    /// loopback address family. Byte counts leave it out, as argus does.
-    pub fn pseudo_header_bytes(self) -> u32 {
+    /// Length of the header a capture tool adds in front of the packet
+    /// `data`, which was never on the wire. These are the Linux cooked
+    /// headers, the BSD loopback address family, the radiotap header, and
+    /// the NFLOG header and attributes around the logged packet. Byte counts
+    /// leave it out, as argus 3.0.8 does for cooked, loopback and radiotap
+    /// frames.
+    /// The Juniper pseudo-header is counted, because argus 3.0.8 counts it.
+    /// A radiotap or NFLOG header that cannot be parsed counts as 0 bytes.
+    pub fn pseudo_header_bytes(self, data: &[u8]) -> u32 {
+        let before = |inner: &[u8]| (data.len() - inner.len()) as u32;
         match self {
             LinkType::LINUX_SLL => 16,
             LinkType::LINUX_SLL2 => 20,
             LinkType::NULL | LinkType::LOOP => 4,
+            LinkType::IEEE802_11_RADIOTAP => ieee80211::skip_radiotap(data).map_or(0, before),
+            // The attributes after the logged packet, if any, are left out
+            // too, so the count is the logged packet's length.
+            LinkType::NFLOG => match nflog::payload(data) {
+                Ok((_, Some(packet))) => before(packet),
+                _ => 0,
+            },
+            LinkType::ERF => erf_pseudo_header_bytes(data),
             _ => 0,
         }
     }
@@ -58,6 +79,23 @@ impl LinkType {
             12 | 14 => LinkType::RAW,
             _ => self,
         }
+    }
+}
+
+/// Bytes of an ERF record that a byte count leaves out: the record and
+/// extension headers, the pad, and the FCS that the ERF wire length counts.
+/// This assumes the packet's wire length is the headers' length plus the
+/// ERF wire length, as in pcap files of link type 197.
+fn erf_pseudo_header_bytes(data: &[u8]) -> u32 {
+    let Ok(record) = ErfRecord::new(data) else {
+        return 0;
+    };
+    match record.payload() {
+        Ok(ErfPayload::Frame { frame, wire_len_bytes, .. }) => {
+            let headers_len = (frame.as_ptr() as usize - data.as_ptr() as usize) as u32;
+            headers_len + u32::from(record.wire_len()).saturating_sub(wire_len_bytes)
+        }
+        _ => record.headers_len() as u32,
     }
 }
 
@@ -94,5 +132,33 @@ impl<'a> PacketView<'a> {
     /// Returns true when fewer bytes were captured than were on the wire.
     pub fn is_truncated(&self) -> bool {
         (self.data.len() as u64) < u64::from(self.wire_len_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radiotap_header_is_pseudo_header() {
+        // Version 0, pad, length 10, an empty present bitmap, 2 field bytes.
+        let frame = [0, 0, 10, 0, 0, 0, 0, 0, 0xaa, 0xbb, 0x08, 0x02];
+        assert_eq!(LinkType::IEEE802_11_RADIOTAP.pseudo_header_bytes(&frame), 10);
+        assert_eq!(LinkType::IEEE802_11_RADIOTAP.pseudo_header_bytes(&frame[..5]), 0, "cut short");
+    }
+
+    #[test]
+    fn nflog_counts_only_logged_packet() {
+        // Header, a 5-byte prefix attribute padded to 8, then a payload
+        // attribute of 2 bytes padded to 4, then a 4-byte attribute.
+        let frame = [2, 0, 0, 42, 5, 0, 10, 0, 0xaa, 0, 0, 0, 6, 0, 9, 0, 0x45, 0x00, 0, 0, 4, 0, 1, 0];
+        assert_eq!(LinkType::NFLOG.pseudo_header_bytes(&frame), frame.len() as u32 - 2);
+        assert_eq!(LinkType::NFLOG.pseudo_header_bytes(&frame[..12]), 0, "no payload attribute");
+    }
+
+    #[test]
+    fn juniper_header_is_counted() {
+        assert_eq!(LinkType::JUNIPER_ETHER.pseudo_header_bytes(&[0x4d, 0x47, 0x43, 0x01]), 0);
+        assert_eq!(LinkType::LINUX_SLL.pseudo_header_bytes(&[]), 16);
     }
 }

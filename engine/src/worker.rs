@@ -72,7 +72,7 @@ impl Worker {
             self.stats.count(packet.wire_len_bytes, decoded);
             let facts = PacketFacts {
                 time_ns: packet.timestamp_ns,
-                bytes: packet.wire_len_bytes.saturating_sub(packet.link_type.pseudo_header_bytes()),
+                bytes: packet.wire_len_bytes.saturating_sub(packet.link_type.pseudo_header_bytes(packet.data)),
                 decoded,
             };
             self.shard.process(&facts, sink);

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 use std::net::IpAddr;
 
+use naudit_engine::decode::ib::{IbLink, ROCE_V2_PORT};
 use naudit_engine::flow::record::tcp_status;
 use naudit_engine::flow::{FlowKey, FlowRecord};
 
@@ -33,6 +34,9 @@ pub fn write_proto(out: &mut String, record: &FlowRecord) {
                 let _ = write!(out, "{ethertype}");
             }
         },
+        // RoCEv2 is shown as the UDP flow it is, as ra shows its Argus record.
+        FlowKey::Infiniband { link: IbLink::RoceV2, .. } => out.push_str("udp"),
+        FlowKey::Infiniband { link, .. } => out.push_str(link.name()),
     }
 }
 
@@ -55,13 +59,18 @@ pub fn write_addr(out: &mut String, record: &FlowRecord, source: bool) {
             let _ = write!(out, "{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);
         }
         FlowKey::Layer2 { src_mac, dst_mac, .. } => write_mac(out, if source { &src_mac } else { &dst_mac }),
+        FlowKey::Infiniband { src, dst, .. } => {
+            let _ = write!(out, "{}", if source { src } else { dst });
+        }
     }
 }
 
 /// Writes the source (`source` true) or destination port: TCP and UDP
 /// ports in decimal; for ICMP the type and code as `0xCCTT` and the query
 /// identifier in hex; for ICMPv6 the type and the code in decimal; the LLC
-/// service access points of 802.3 frames; nothing for other protocols.
+/// service access points of 802.3 frames; the queue pairs of native
+/// InfiniBand and RoCEv1 flows, and the UDP ports of RoCEv2 flows (the
+/// source's UDP source port, and 4791); nothing for other protocols.
 pub fn write_port(out: &mut String, record: &FlowRecord, source: bool) {
     match record.key {
         FlowKey::Ip { protocol: 6 | 17, src_port, dst_port, .. } => {
@@ -76,6 +85,13 @@ pub fn write_port(out: &mut String, record: &FlowRecord, source: bool) {
         }
         FlowKey::Layer2 { ssap, dsap, .. } => {
             let _ = write!(out, "{}", if source { ssap } else { dsap });
+        }
+        FlowKey::Infiniband { link: IbLink::RoceV2, .. } => {
+            let port = if source { record.ib.map_or(0, |ib| ib.src.udp_src_port) } else { ROCE_V2_PORT };
+            let _ = write!(out, "{port}");
+        }
+        FlowKey::Infiniband { src_qp, dst_qp, .. } => {
+            crate::ib_columns::write_qp(out, if source { src_qp } else { dst_qp });
         }
         _ => {}
     }

@@ -11,7 +11,14 @@ use crate::columns;
 /// `ra -s stime ltime proto saddr sport dir daddr dport spkts dpkts sbytes
 /// dbytes state`, with the same meanings and formats.
 pub const CSV_HEADER: &str = "stime,ltime,proto,saddr,sport,dir,daddr,dport,spkts,dpkts,sbytes,dbytes,state,\
-sappbytes,dappbytes,sttl,dttl,stos,dtos,smac,dmac,svid,dvid,cause,tunnel,tunnel_src,tunnel_dst,tunnel_id";
+sappbytes,dappbytes,sttl,dttl,stos,dtos,smac,dmac,svid,dvid,cause,tunnel,tunnel_src,tunnel_dst,tunnel_id,tunnel_depth";
+
+/// The header row with the InfiniBand columns after [`CSV_HEADER`]'s.
+pub fn csv_header() -> String {
+    let mut header = String::from(CSV_HEADER);
+    crate::ib_columns::write_csv_header(&mut header);
+    header
+}
 
 /// Appends one record as a CSV line, newline included.
 pub fn write_csv_line(out: &mut String, record: &FlowRecord) {
@@ -63,15 +70,17 @@ pub fn write_csv_line(out: &mut String, record: &FlowRecord) {
         Some(tunnel) => {
             let _ = write!(
                 out,
-                ",{},{},{},{}",
+                ",{},{},{},{},{}",
                 tunnel.kind.name(),
                 tunnel.outer_src,
                 tunnel.outer_dst,
-                tunnel.id
+                tunnel.id,
+                tunnel.depth
             );
         }
-        None => out.push_str(",,,,"),
+        None => out.push_str(",,,,,"),
     }
+    crate::ib_columns::write_csv_fields(out, record);
     out.push('\n');
 }
 

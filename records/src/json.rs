@@ -80,15 +80,18 @@ pub fn write_json_line(out: &mut String, scratch: &mut String, record: &FlowReco
         let _ = write!(out, "\"dvid\":{},", tci & 0x0fff);
     }
     if let Some(tunnel) = &record.tunnel {
+        // Nested, so that a pipeline can test or drop the tunnel as one key.
         let _ = write!(
             out,
-            "\"tunnel\":\"{}\",\"tunnel_src\":\"{}\",\"tunnel_dst\":\"{}\",\"tunnel_id\":{},",
+            "\"tunnel\":{{\"kind\":\"{}\",\"src\":\"{}\",\"dst\":\"{}\",\"id\":{},\"depth\":{}}},",
             tunnel.kind.name(),
             tunnel.outer_src,
             tunnel.outer_dst,
-            tunnel.id
+            tunnel.id,
+            tunnel.depth
         );
     }
+    crate::ib_columns::write_json_object(out, record);
     let _ = write!(out, "\"cause\":\"{}\"}}", record.cause.name());
     out.push('\n');
 }

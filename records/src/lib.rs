@@ -8,6 +8,7 @@
 pub mod argus;
 pub mod columns;
 pub mod csv;
+pub mod ib_columns;
 pub mod ipfix;
 pub mod json;
 pub mod names;

@@ -40,7 +40,7 @@ impl<W: Write> RecordWriter<W> {
         let mut buffer = String::with_capacity(FLUSH_THRESHOLD_BYTES * 2);
         match format {
             Format::Csv => {
-                buffer.push_str(csv::CSV_HEADER);
+                buffer.push_str(&csv::csv_header());
                 buffer.push('\n');
             }
             Format::Text => {
@@ -50,6 +50,14 @@ impl<W: Write> RecordWriter<W> {
             Format::Json => {}
         }
         RecordWriter { format, output, buffer, scratch: String::new(), records_written: 0, error: None }
+    }
+
+    /// Creates a writer that writes no header, for a file that already
+    /// has one, such as a log file reopened for appending.
+    pub fn without_header(format: Format, output: W) -> RecordWriter<W> {
+        let mut writer = RecordWriter::new(format, output);
+        writer.buffer.clear();
+        writer
     }
 
     /// Records written so far.
@@ -64,6 +72,18 @@ impl<W: Write> RecordWriter<W> {
             }
         }
         self.buffer.clear();
+    }
+
+    /// Writes what is buffered and flushes the writer, so that a reader of
+    /// the output can read every record emitted so far. An I/O error is kept
+    /// for [`RecordWriter::finish`].
+    pub fn flush(&mut self) {
+        self.flush_buffer();
+        if self.error.is_none() {
+            if let Err(error) = self.output.flush() {
+                self.error = Some(error);
+            }
+        }
     }
 
     /// Writes what is buffered and flushes the writer. Returns the first

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod builder;
+pub mod ib_builder;
 pub mod reference;
 
 use std::path::{Path, PathBuf};
@@ -71,4 +72,37 @@ pub fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
 /// Parses nauditd CSV into rows of fields, header first.
 pub fn csv_rows(csv: &str) -> Vec<Vec<String>> {
     csv.lines().map(|line| line.split(',').map(str::to_string).collect()).collect()
+}
+
+/// A scratch folder under the system temp folder, removed at the end of the
+/// test.
+pub struct ScratchDir(pub PathBuf);
+
+impl ScratchDir {
+    /// Creates an empty folder named after the test file (`suite`), the
+    /// process and `name`.
+    pub fn new(suite: &str, name: &str) -> ScratchDir {
+        let path = std::env::temp_dir().join(format!("nauditd-{suite}-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create scratch folder");
+        ScratchDir(path)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child process killed when the test ends, even by a panic.
+pub struct ChildGuard(pub Option<std::process::Child>);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }

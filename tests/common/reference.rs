@@ -194,14 +194,9 @@ pub fn compare(reference: &Path, candidate: &Path) -> Comparison {
     Comparison { reference_records: count("reference "), matched: count("matched "), unmatched_starts, report }
 }
 
-
 /// Start times of the reference records of `capture` that argus got wrong.
 pub fn known_defect_starts(capture: &str) -> BTreeSet<String> {
-    KNOWN_ARGUS_DEFECTS
-        .iter()
-        .filter(|(name, _, _)| *name == capture)
-        .map(|(_, start, _)| start.to_string())
-        .collect()
+    KNOWN_ARGUS_DEFECTS.iter().filter(|(name, _, _)| *name == capture).map(|(_, start, _)| start.to_string()).collect()
 }
 
 /// Path of the Argus 3.0.8 reference listing of a corpus capture.
@@ -210,8 +205,9 @@ pub fn reference_listing(capture: &str) -> PathBuf {
 }
 
 /// The fields the references print, in `ra -s` order.
-pub const RA_FIELDS: [&str; 13] =
-    ["stime", "ltime", "proto", "saddr", "sport", "dir", "daddr", "dport", "spkts", "dpkts", "sbytes", "dbytes", "state"];
+pub const RA_FIELDS: [&str; 13] = [
+    "stime", "ltime", "proto", "saddr", "sport", "dir", "daddr", "dport", "spkts", "dpkts", "sbytes", "dbytes", "state",
+];
 
 /// Runs `program` (an Argus client) with `args`, asserting it succeeded, and
 /// returns its standard output.

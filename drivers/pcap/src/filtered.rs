@@ -6,6 +6,7 @@
 //! link type, so the expression is compiled once per link type, when the
 //! first packet of that type arrives, and cached.
 
+use naudit_engine::decode::erf::{ErfPayload, ErfRecord};
 use naudit_engine::source::MAX_BATCH_PACKETS;
 use naudit_engine::{BatchStatus, LinkType, PacketSource, PacketView, SourceCounters, SourceError};
 
@@ -195,21 +196,40 @@ fn accepts(
     expression: &str,
     packet: &PacketView<'_>,
 ) -> Verdict {
+    let (link_type, data, wire_len_bytes) = filtered_frame(packet);
     let index = match filters
         .iter()
-        .position(|entry| entry.link_type == packet.link_type)
+        .position(|entry| entry.link_type == link_type)
     {
         Some(index) => index,
         None => {
-            filters.push(compile_for(expression, packet.link_type));
+            filters.push(compile_for(expression, link_type));
             filters.len() - 1
         }
     };
     match &filters[index].filter {
-        Some(filter) if filter.matches(packet.data, packet.wire_len_bytes) => Verdict::Accept,
+        Some(filter) if filter.matches(data, wire_len_bytes) => Verdict::Accept,
         Some(_) => Verdict::Reject,
         None => Verdict::NoFilter,
     }
+}
+
+/// Returns the link type, bytes and wire length the filter runs on. libpcap
+/// 1.10 compiles no filter for ERF records (link type 197), so the filter
+/// runs on the frame inside the record, for that frame's link type.
+fn filtered_frame<'a>(packet: &PacketView<'a>) -> (LinkType, &'a [u8], u32) {
+    if packet.link_type == LinkType::ERF {
+        let payload = ErfRecord::new(packet.data).and_then(|record| record.payload());
+        if let Ok(ErfPayload::Frame {
+            link_type,
+            frame,
+            wire_len_bytes,
+        }) = payload
+        {
+            return (link_type, frame, wire_len_bytes);
+        }
+    }
+    (packet.link_type, packet.data, packet.wire_len_bytes)
 }
 
 /// Compiles the expression for a link type first seen in the input, and

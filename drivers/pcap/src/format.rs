@@ -2,6 +2,7 @@
 
 use naudit_engine::SourceError;
 
+use crate::erf::{self, ErfParser, Probe};
 use crate::pcap::{self, PcapParser};
 use crate::pcapng::{self, PcapngParser, SECTION_HEADER_TYPE_BYTES};
 use crate::records::{cut_short_error, HeaderError, RecordParser};
@@ -14,16 +15,30 @@ pub(crate) const DETECTION_BYTES: usize = pcap::FILE_HEADER_LEN;
 /// Hint for an input with no bytes.
 const HINT_EMPTY: &str = "so check that the capture was written and that the right file was given";
 
+/// Result of [`open_parser`].
+#[derive(Debug)]
+pub(crate) enum Detected {
+    /// The input's parser and the offset of its first record.
+    Parser(RecordParser, usize),
+    /// The input may be an ERF file, and telling needs this many bytes from
+    /// its start.
+    NeedMore(usize),
+}
+
 /// Detects the format of an input from its first bytes and returns its
 /// parser and the offset of its first record.
 ///
-/// `first_bytes` contains the input's first [`DETECTION_BYTES`] bytes, or the
-/// whole input when it is shorter. The format comes from the magic number,
-/// never from the file name.
+/// `first_bytes` contains at least the input's first [`DETECTION_BYTES`]
+/// bytes, or the whole input when it is shorter, and `input_ends` is true
+/// when it is the whole input. The format comes from the magic number,
+/// never from the file name. ERF files have none: an input without a pcap
+/// or pcapng magic is read as ERF when its first records are valid ERF
+/// records, and checking them may need more bytes.
 pub(crate) fn open_parser(
     input: &str,
     first_bytes: &[u8],
-) -> Result<(RecordParser, usize), SourceError> {
+    input_ends: bool,
+) -> Result<Detected, SourceError> {
     if first_bytes.is_empty() {
         return Err(SourceError::Corrupt {
             input: input.to_owned(),
@@ -51,7 +66,10 @@ pub(crate) fn open_parser(
         let parser = PcapParser::from_file_header(first_bytes)
             .map_err(|error| header_error(input, first_bytes, error))?;
         parser.log_opened(input);
-        return Ok((RecordParser::Pcap(parser), pcap::FILE_HEADER_LEN));
+        return Ok(Detected::Parser(
+            RecordParser::Pcap(parser),
+            pcap::FILE_HEADER_LEN,
+        ));
     }
 
     if magic == SECTION_HEADER_TYPE_BYTES {
@@ -65,15 +83,28 @@ pub(crate) fn open_parser(
             byte_order = %byte_order.map_or("unreadable".to_owned(), |order| order.to_string()),
             "opened capture file"
         );
-        return Ok((RecordParser::Pcapng(PcapngParser::new(input)), 0));
+        return Ok(Detected::Parser(
+            RecordParser::Pcapng(PcapngParser::new(input)),
+            0,
+        ));
     }
+
+    let not_erf = match erf::probe(first_bytes, input_ends) {
+        Probe::Erf => {
+            ErfParser::log_opened(input);
+            return Ok(Detected::Parser(RecordParser::Erf(ErfParser::new()), 0));
+        }
+        Probe::NeedMore(needed) => return Ok(Detected::NeedMore(needed)),
+        Probe::NotErf(reason) => reason,
+    };
 
     Err(SourceError::Unsupported {
         input: input.to_owned(),
         what: format!(
             "unknown capture format: the input starts with the bytes {:02x} {:02x} {:02x} {:02x}, \
-             but only pcap (magic a1b2c3d4, a1b23c4d or a1b2cd34 in either byte order) and pcapng \
-             (0a0d0d0a) are read. Convert other formats with `editcap -F pcapng INPUT OUTPUT`",
+             but only pcap (magic a1b2c3d4, a1b23c4d or a1b2cd34 in either byte order), pcapng \
+             (0a0d0d0a) and ERF are read, and the input is no ERF file either ({not_erf}). \
+             Convert other formats with `editcap -F pcapng INPUT OUTPUT`",
             magic[0], magic[1], magic[2], magic[3]
         ),
     })

@@ -24,13 +24,24 @@ pub(crate) struct Interface {
     /// Snapshot length; 0 means no limit.
     pub snaplen: u32,
     /// The `if_fcslen` value as written. The pcapng draft defines it in bits,
-    /// but writers have disagreed on the unit. Packets keep any FCS in their
-    /// data and wire length.
+    /// but writers have disagreed on the unit (see [`Interface::fcs_len_bytes`]).
     pub if_fcslen: Option<u8>,
     clock: TimestampClock,
 }
 
 impl Interface {
+    /// FCS bytes at the end of this interface's packets, which the reader
+    /// cuts from their data and wire length. An `if_fcslen` of 16 or 32 is
+    /// read in bits, as the pcapng draft defines it, and 2 or 4 in bytes, as
+    /// some writers put it. Other values (0 among them) mean no FCS.
+    pub(crate) fn fcs_len_bytes(&self) -> u32 {
+        match self.if_fcslen {
+            Some(16 | 2) => 2,
+            Some(32 | 4) => 4,
+            _ => 0,
+        }
+    }
+
     /// Parses an interface description block, given whole with its 8-byte
     /// block header and 4-byte trailer. Returns the reason when an option is
     /// malformed.

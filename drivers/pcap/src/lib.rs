@@ -1,9 +1,10 @@
-//! The pcap driver: reads pcap and pcapng capture files, and live captures
+//! The pcap driver: reads pcap, pcapng and ERF capture files, and live captures
 //! through libpcap, and hands their packets to the engine through
 //! [`PacketSource`].
 //!
 //! [`open_inputs`] is the entry point. It detects each input's format from
-//! its magic number, never from its name, and picks a reader:
+//! its magic number, or for ERF, which has none, from its first records,
+//! never from its name, and picks a reader:
 //!
 //! - a regular file is memory-mapped and read without copying
 //!   ([`MappedSource`]);
@@ -15,10 +16,13 @@
 //! Formats read: classic pcap in either byte order with microsecond or
 //! nanosecond timestamps (and the modified 0xa1b2cd34 variant that libpcap
 //! also reads), and pcapng with any number of sections and interfaces, with
-//! enhanced, simple and obsolete packet blocks. Timestamps become
-//! nanoseconds since 1970. A pcapng packet's [`PacketView::port`] is its
-//! interface id, and its link type is that of its interface. A pcap packet's
-//! port is 0.
+//! enhanced, simple and obsolete packet blocks, and ERF files (see the `erf`
+//! module). A frame whose FCS the file keeps (the FCS bits of the pcap
+//! header, pcapng's `if_fcslen`) is delivered without it, in its data and
+//! its wire length. Timestamps become nanoseconds since 1970. A pcapng
+//! packet's [`PacketView::port`] is its interface id, and its link type is
+//! that of its interface. An ERF packet's port is the card's interface
+//! (0 to 3), and a pcap packet's port is 0.
 //!
 //! A damaged input yields every packet before the damage and then
 //! [`SourceError::Corrupt`] with the byte offset of the damaged record.
@@ -37,6 +41,7 @@ mod devices;
 mod dlt;
 mod drops;
 mod endian;
+mod erf;
 mod ffi;
 mod filter;
 mod filtered;

@@ -8,7 +8,7 @@ use memmap2::Mmap;
 use naudit_engine::source::MAX_BATCH_PACKETS;
 use naudit_engine::{BatchStatus, PacketSource, PacketView, SourceCounters, SourceError};
 
-use crate::format::{open_parser, DETECTION_BYTES};
+use crate::format::{open_parser, Detected};
 use crate::records::{
     count_packet, cut_short_error, damaged_error, unsupported_error, Next, PacketRecord,
     RecordParser,
@@ -111,8 +111,13 @@ pub(crate) fn map_file(path: &Path, name: &str) -> Result<(Mmap, FileCursor), So
         tracing::debug!(input = name, %error, "madvise(MADV_SEQUENTIAL) failed; reading on without it");
     }
 
-    let header_bytes = &map[..map.len().min(DETECTION_BYTES)];
-    let (parser, first_record_offset) = open_parser(name, header_bytes)?;
+    // The whole file is mapped, so detection never needs more bytes.
+    let (parser, first_record_offset) = match open_parser(name, &map, true)? {
+        Detected::Parser(parser, offset) => (parser, offset),
+        Detected::NeedMore(needed) => {
+            return Err(cut_short_error(name, 0, 1, "ERF record", needed, map.len()))
+        }
+    };
     let cursor = FileCursor {
         parser,
         offset: first_record_offset,

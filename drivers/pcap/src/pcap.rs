@@ -6,7 +6,7 @@
 use naudit_engine::LinkType;
 
 use crate::endian::ByteOrder;
-use crate::records::{HeaderError, Next, PacketRecord, MAX_CAPTURED_LEN_BYTES};
+use crate::records::{without_fcs, HeaderError, Next, PacketRecord, MAX_CAPTURED_LEN_BYTES};
 
 /// Length of the pcap file header.
 pub(crate) const FILE_HEADER_LEN: usize = 24;
@@ -85,7 +85,7 @@ pub(crate) struct PcapParser {
     lengths: LengthOrder,
     link_type: LinkType,
     /// FCS bytes at the end of every packet, when the header states it.
-    /// Packets keep their FCS in the data and in the wire length.
+    /// Packets are delivered without them, in the data and the wire length.
     fcs_len_bytes: Option<u8>,
     snaplen: u32,
     version: (u16, u16),
@@ -210,10 +210,12 @@ impl PcapParser {
 
         let timestamp_ns = u64::from(header.seconds) * 1_000_000_000
             + u64::from(header.fraction) * self.resolution.nanoseconds_per_unit();
+        let fcs_len_bytes = u32::from(self.fcs_len_bytes.unwrap_or(0));
+        let (captured_len, wire_len) = without_fcs(captured_len as usize, wire_len, fcs_len_bytes);
         Next::Packet(PacketRecord {
             record_len,
             data_start: header_len,
-            captured_len: captured_len as usize,
+            captured_len,
             wire_len,
             timestamp_ns,
             link_type: self.link_type,
@@ -351,6 +353,31 @@ mod tests {
                 .unwrap();
         assert_eq!(without_p.link_type, LinkType::ETHERNET);
         assert_eq!(without_p.fcs_len_bytes, None);
+    }
+
+    #[test]
+    fn fcs_is_cut_from_packets() {
+        let mut parser =
+            PcapParser::from_file_header(&header(false, MAGIC_MICROSECONDS, (2, 4), 0x2400_0001))
+                .unwrap();
+        let whole = record([1, 0, 64, 64], 64);
+        let Next::Packet(packet) = parser.next(&whole) else {
+            panic!("expected a packet");
+        };
+        assert_eq!(
+            (packet.record_len, packet.captured_len, packet.wire_len),
+            (80, 60, 60)
+        );
+        // Cut by the snapshot length before the FCS: only the wire length
+        // loses it.
+        let sliced = record([1, 0, 40, 64], 40);
+        let Next::Packet(packet) = parser.next(&sliced) else {
+            panic!("expected a packet");
+        };
+        assert_eq!(
+            (packet.record_len, packet.captured_len, packet.wire_len),
+            (56, 40, 60)
+        );
     }
 
     #[test]

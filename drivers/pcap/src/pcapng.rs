@@ -8,7 +8,7 @@
 
 use crate::endian::ByteOrder;
 use crate::interface::Interface;
-use crate::records::{Next, PacketRecord, MAX_CAPTURED_LEN_BYTES};
+use crate::records::{without_fcs, Next, PacketRecord, MAX_CAPTURED_LEN_BYTES};
 
 /// Type of the section header block, the same in both byte orders.
 pub(crate) const SECTION_HEADER_TYPE_BYTES: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
@@ -220,10 +220,12 @@ impl PcapngParser {
             ));
         };
         self.last_timestamp_ns = timestamp_ns;
+        let (captured_len, wire_len) =
+            without_fcs(captured_len as usize, wire_len, interface.fcs_len_bytes());
         Next::Packet(PacketRecord {
             record_len: block.len(),
             data_start: TIMESTAMPED_PACKET_DATA_START,
-            captured_len: captured_len as usize,
+            captured_len,
             wire_len,
             timestamp_ns,
             link_type: interface.link_type,
@@ -259,6 +261,8 @@ impl PcapngParser {
                 "simple packet block has a captured length of {captured_len} bytes, above the maximum of {MAX_CAPTURED_LEN_BYTES}"
             ));
         }
+        let (captured_len, wire_len) =
+            without_fcs(captured_len, wire_len, interface.fcs_len_bytes());
         Next::Packet(PacketRecord {
             record_len: block.len(),
             data_start: SIMPLE_PACKET_DATA_START,
@@ -422,6 +426,28 @@ mod tests {
         assert_eq!(packet.captured_len, 61);
         assert_eq!(packet.timestamp_ns, 1_000_000_000);
         assert_eq!(packet.link_type, naudit_engine::LinkType::ETHERNET);
+    }
+
+    #[test]
+    fn if_fcslen_cuts_fcs_from_packets() {
+        for (fcslen, expected_len) in [(32u8, 60usize), (4, 60), (16, 62), (0, 64)] {
+            let mut parser = PcapngParser::new("test");
+            assert_eq!(parser.next(&section_header()), Next::Skip(28));
+            let mut body = 1u16.to_le_bytes().to_vec();
+            body.extend(0u16.to_le_bytes());
+            body.extend(0u32.to_le_bytes());
+            // Option if_fcslen (code 13, length 1), then the end of options.
+            body.extend([13, 0, 1, 0, fcslen, 0, 0, 0, 0, 0, 0, 0]);
+            assert!(matches!(
+                parser.next(&block(BLOCK_INTERFACE_DESCRIPTION, &body)),
+                Next::Skip(_)
+            ));
+            let Next::Packet(packet) = parser.next(&enhanced_packet(0, 1, &[7; 64])) else {
+                panic!("expected a packet");
+            };
+            assert_eq!(packet.captured_len, expected_len, "if_fcslen {fcslen}");
+            assert_eq!(packet.wire_len as usize, expected_len, "if_fcslen {fcslen}");
+        }
     }
 
     #[test]

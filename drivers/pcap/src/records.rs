@@ -1,4 +1,4 @@
-//! The record interface shared by the pcap and pcapng parsers and by the
+//! The record interface shared by the pcap, pcapng and ERF parsers and by the
 //! readers that feed them (memory-mapped files, pipes, merged files).
 //!
 //! A parser looks at the bytes that start at the current record and returns
@@ -9,6 +9,7 @@
 
 use naudit_engine::{LinkType, PacketView, SourceCounters, SourceError};
 
+use crate::erf::ErfParser;
 use crate::pcap::PcapParser;
 use crate::pcapng::PcapngParser;
 
@@ -81,6 +82,7 @@ pub(crate) enum Next {
 pub(crate) enum RecordParser {
     Pcap(PcapParser),
     Pcapng(PcapngParser),
+    Erf(ErfParser),
 }
 
 impl RecordParser {
@@ -90,8 +92,21 @@ impl RecordParser {
         match self {
             RecordParser::Pcap(parser) => parser.next(bytes),
             RecordParser::Pcapng(parser) => parser.next(bytes),
+            RecordParser::Erf(parser) => parser.next(bytes),
         }
     }
+}
+
+/// Returns the captured and wire lengths of a packet without the
+/// `fcs_len_bytes` of FCS that end its frame, when the capture states that
+/// the frames keep their FCS. nauditd counts frames without their FCS,
+/// whether or not the capture kept it.
+pub(crate) fn without_fcs(captured_len: usize, wire_len: u32, fcs_len_bytes: u32) -> (usize, u32) {
+    if fcs_len_bytes == 0 {
+        return (captured_len, wire_len);
+    }
+    let wire_len = wire_len.saturating_sub(fcs_len_bytes);
+    (captured_len.min(wire_len as usize), wire_len)
 }
 
 /// Adds one delivered packet to `counters`.

@@ -11,7 +11,7 @@ use std::path::Path;
 use naudit_engine::source::MAX_BATCH_PACKETS;
 use naudit_engine::{BatchStatus, PacketSource, PacketView, SourceCounters, SourceError};
 
-use crate::format::{open_parser, DETECTION_BYTES};
+use crate::format::{open_parser, Detected, DETECTION_BYTES};
 use crate::mapped::log_input_end;
 use crate::records::{
     count_packet, cut_short_error, damaged_error, unsupported_error, Next, RecordParser,
@@ -59,12 +59,19 @@ impl StreamSource {
     ) -> Result<StreamSource, SourceError> {
         let name = name.into();
         let mut buffer = RefillBuffer::new(reader, buffer_bytes);
-        while buffer.unconsumed().len() < DETECTION_BYTES {
-            if !buffer.read_more(DETECTION_BYTES, &name)? {
-                break;
+        let mut needed = DETECTION_BYTES;
+        let mut input_ends = false;
+        let (parser, first_record_offset) = loop {
+            while !input_ends && buffer.unconsumed().len() < needed {
+                input_ends = !buffer.read_more(needed, &name)?;
             }
-        }
-        let (parser, first_record_offset) = open_parser(&name, buffer.unconsumed())?;
+            match open_parser(&name, buffer.unconsumed(), input_ends)? {
+                Detected::Parser(parser, offset) => break (parser, offset),
+                // Only the ERF check requests more, and always more than
+                // it had, up to a few records of at most 64 KiB each.
+                Detected::NeedMore(more) => needed = more,
+            }
+        };
         buffer.consume(first_record_offset);
         Ok(StreamSource {
             name,

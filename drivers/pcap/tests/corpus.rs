@@ -51,21 +51,6 @@ fn manifest_packet_counts_match() {
             .and_then(|count| count.parse().ok())
             .unwrap_or_else(|| panic!("{file_name}: no packet count in the manifest"));
 
-        if file_name.ends_with(".erf") {
-            match open_inputs(&[corpus(file_name)]) {
-                Err(SourceError::Unsupported { what, .. }) => {
-                    assert!(
-                        what.contains("unknown capture format"),
-                        "{file_name}: {what}"
-                    )
-                }
-                Err(other) => panic!("{file_name}: expected Unsupported, got {other}"),
-                Ok(_) => panic!("{file_name}: ERF must not be read yet"),
-            }
-            checked += 1;
-            continue;
-        }
-
         let mut source = open(file_name);
         let result = read_all(&mut source);
         match DAMAGED.iter().find(|damaged| damaged.0 == file_name) {
@@ -533,20 +518,73 @@ fn snaplen_truncated_packets_are_counted() {
     assert_eq!(source.counters().truncated_pkts, 24);
 }
 
+/// ERF conversions of corpus pcaps and their sources.
+const ERF_SOURCES: [(&str, &str); 3] = [
+    ("erf-qinq-8100-8100-http.erf", "qinq-8100-8100-http.pcap"),
+    ("erf-gtpu-outer-frag-http.erf", "gtpu-outer-frag-http.pcap"),
+    ("erf-http-dns-wikipedia-multiflow.erf", "http-dns-wikipedia-multiflow.pcap"),
+];
+
 #[test]
-fn erf_is_unsupported_with_its_magic() {
-    let Err(error) = open_inputs(&[corpus("erf-qinq-8100-8100-http.erf")]) else {
-        panic!("ERF must be rejected");
+fn erf_files_read_as_their_source_pcaps() {
+    // The ERF records' wire length counts the 4-byte Ethernet FCS, which
+    // the reader leaves out, so each packet equals its pcap original.
+    for (erf, pcap) in ERF_SOURCES {
+        let from_erf = read_all(&mut open(erf));
+        let from_pcap = read_all(&mut open(pcap));
+        assert!(from_erf.error.is_none(), "{erf}: {:?}", from_erf.error);
+        assert_eq!(from_erf.packets.len(), from_pcap.packets.len(), "{erf}: packets");
+        for (index, (a, b)) in from_erf.packets.iter().zip(&from_pcap.packets).enumerate() {
+            assert_eq!(a.data, b.data, "{erf}: data of packet {}", index + 1);
+            assert_eq!(a.wire_len, b.wire_len, "{erf}: wire length of packet {}", index + 1);
+            assert_eq!(a.link_type, 1, "{erf}: link type of packet {}", index + 1);
+            assert_eq!(a.timestamp_ns, b.timestamp_ns, "{erf}: time of packet {}", index + 1);
+        }
+    }
+}
+
+#[test]
+fn erf_reads_through_a_pipe() {
+    let bytes = std::fs::read(corpus("erf-qinq-8100-8100-http.erf")).expect("read ERF");
+    let source = naudit_pcap::StreamSource::from_reader("erf-pipe", Box::new(std::io::Cursor::new(bytes)), 64);
+    let result = read_all(&mut source.expect("open the stream"));
+    assert!(result.error.is_none(), "{:?}", result.error);
+    assert_eq!(result.packets.len(), 14);
+}
+
+#[test]
+fn damaged_erf_keeps_records_before_the_damage() {
+    let mut bytes = std::fs::read(corpus("erf-qinq-8100-8100-http.erf")).expect("read ERF");
+    // The fifth record starts after four records; set its rlen to 10.
+    let mut offset = 0;
+    for _ in 0..4 {
+        offset += usize::from(u16::from_be_bytes([bytes[offset + 10], bytes[offset + 11]]));
+    }
+    bytes[offset + 10..offset + 12].copy_from_slice(&10u16.to_be_bytes());
+    let path = temp_file("erf-damaged", &bytes);
+    let result = read_all(&mut open_inputs(&[path]).expect("open"));
+    assert_eq!(result.packets.len(), 4);
+    let error = result.error.expect("an error at the damage");
+    let message = error.to_string();
+    let (error_offset, error_packet, _) = common::corrupt_fields(&error);
+    assert_eq!(error_offset, offset as u64);
+    assert_eq!(error_packet, 5);
+    assert!(message.contains("erf-damaged"), "{message}");
+    assert!(message.contains("ERF record 5"), "{message}");
+}
+
+#[test]
+fn unknown_format_is_unsupported() {
+    let path = temp_file("not-a-capture", b"GET / HTTP/1.1\r\nHost: example.org\r\n\r\n");
+    let Err(error) = open_inputs(std::slice::from_ref(&path)) else {
+        panic!("text must be rejected");
     };
     let message = error.to_string();
-    assert!(
-        matches!(error, SourceError::Unsupported { .. }),
-        "{message}"
-    );
-    assert!(message.contains("erf-qinq-8100-8100-http.erf"), "{message}");
-    assert!(message.contains("10 54 8d de"), "{message}");
-    assert!(message.contains("pcap"), "{message}");
+    assert!(matches!(error, SourceError::Unsupported { .. }), "{message}");
+    assert!(message.contains("not-a-capture"), "{message}");
+    assert!(message.contains("47 45 54 20"), "{message}");
     assert!(message.contains("pcapng"), "{message}");
+    assert!(message.contains("ERF"), "{message}");
 }
 
 #[test]

@@ -171,15 +171,24 @@ fn merge_of_same_file_pairs_packets() {
 }
 
 #[test]
-fn merge_rejects_unknown_format() {
-    let Err(error) = open_inputs(&[
-        corpus("arp-who-has.pcap"),
-        corpus("erf-qinq-8100-8100-http.erf"),
-    ]) else {
-        panic!("an ERF file must be rejected");
-    };
-    assert!(
-        error.to_string().contains("erf-qinq-8100-8100-http.erf"),
-        "{error}"
+fn merge_reads_erf_with_pcap() {
+    // 14 packets in the ERF file and 2 in the pcap file.
+    let result = read_all(
+        &mut open_inputs(&[
+            corpus("arp-who-has.pcap"),
+            corpus("erf-qinq-8100-8100-http.erf"),
+        ])
+        .expect("open"),
     );
+    assert!(result.error.is_none(), "{:?}", result.error);
+    assert_eq!(result.packets.len(), 16);
+}
+
+#[test]
+fn merge_rejects_unknown_format() {
+    let text = temp_file("merge-text", b"neither pcap, pcapng nor ERF\n");
+    let Err(error) = open_inputs(&[corpus("arp-who-has.pcap"), text]) else {
+        panic!("a text file must be rejected");
+    };
+    assert!(error.to_string().contains("merge-text"), "{error}");
 }

@@ -67,12 +67,14 @@ fn two_section_capture() -> Vec<u8> {
 
 /// (timestamp_ns, captured length, wire length, link type, port) of the six
 /// packets. tshark shows the same timestamps for packets 1, 2, 3 and 6, the
-/// same lengths and interface ids for all six, and no timestamp for the
+/// same interface ids for all six and the same lengths for all but packet 2,
+/// whose interface states a 4-byte FCS (`if_fcslen` 4) that the reader cuts
+/// and tshark keeps in the frame. tshark shows no timestamp for the
 /// simple packets 4 and 5, which get the timestamp before them here. tshark
 /// also lists the custom block as a 4-byte record without an interface.
 const TWO_SECTION_PACKETS: [(u64, usize, u32, u16, u16); 6] = [
     (1_600_000_000_123_456_789, 60, 60, 1, 0),
-    (1_600_000_000_500_000_000, 45, 45, 101, 1),
+    (1_600_000_000_500_000_000, 41, 41, 101, 1),
     (1_600_000_002_250_000_000, 80, 80, 113, 1),
     (1_600_000_002_250_000_000, 40, 100, 1, 0),
     (1_600_000_002_250_000_000, 30, 30, 1, 0),
@@ -104,6 +106,7 @@ fn two_sections_read_in_both_orders() {
         })
         .collect();
     assert_eq!(seen, TWO_SECTION_PACKETS);
+    assert_eq!(result.packets[1].data, frame(45, 2)[..41]);
     assert_eq!(result.packets[3].data, frame(40, 4));
     assert_eq!(result.packets[5].data, frame(40, 6));
     let counters = source.counters();

@@ -19,15 +19,20 @@ use std::net::IpAddr;
 use crate::packet::PacketView;
 
 pub mod arp;
+pub mod ayiya;
 mod bytes;
 pub mod capwap;
+pub mod erf;
 pub mod geneve;
 pub mod gre;
 pub mod gtp;
+pub mod gue;
+pub mod ib;
 pub mod ieee80211;
 pub mod ipoib;
 pub mod juniper;
 pub mod l2tp;
+pub mod l2tpv3;
 pub mod mpls;
 pub mod nflog;
 pub mod nsh;
@@ -87,11 +92,13 @@ pub enum Layer {
     /// A tunnel header (GRE, ERSPAN, VXLAN, Geneve, GTP-U, L2TP, CAPWAP,
     /// Teredo, NSH), or one tunnel more than the walk follows.
     Tunnel,
+    /// An InfiniBand header (LRH, GRH, BTH or an extension header).
+    Infiniband,
 }
 
 impl Layer {
     /// Every layer, in the order the summary prints them.
-    pub const ALL: [Layer; 13] = [
+    pub const ALL: [Layer; 14] = [
         Layer::Link,
         Layer::Vlan,
         Layer::Arp,
@@ -105,6 +112,7 @@ impl Layer {
         Layer::Mpls,
         Layer::Ppp,
         Layer::Tunnel,
+        Layer::Infiniband,
     ];
 
     /// Lower-case name for messages and counters.
@@ -123,6 +131,7 @@ impl Layer {
             Layer::Mpls => "mpls",
             Layer::Ppp => "ppp",
             Layer::Tunnel => "tunnel",
+            Layer::Infiniband => "infiniband",
         }
     }
 
@@ -297,6 +306,8 @@ pub enum Network {
     Ipv6(IpInfo),
     /// ARP or RARP over Ethernet with IPv4 addresses.
     Arp(ArpInfo),
+    /// Native InfiniBand or RoCE version 1 (RoCE version 2 is IP).
+    Infiniband(ib::IbNetwork),
 }
 
 /// TCP header flags.
@@ -392,6 +403,8 @@ pub enum Transport {
     Icmp(IcmpInfo),
     /// ICMPv6.
     Icmpv6(IcmpInfo),
+    /// An InfiniBand BTH, natively, in RoCEv1 or in a RoCEv2 UDP datagram.
+    Infiniband(ib::IbTransport),
 }
 
 /// Summary of the headers [`decode_packet`] found in one packet.
@@ -469,6 +482,13 @@ pub enum TunnelKind {
     L2tp,
     /// CAPWAP data channel (RFC 5415, UDP 5247).
     Capwap,
+    /// Generic UDP Encapsulation (UDP 6080), variants 0 and 1.
+    Gue,
+    /// AYIYA, "Anything In Anything" (UDP 5072).
+    Ayiya,
+    /// L2TP version 3 data messages (RFC 3931), over IP protocol 115 or
+    /// UDP 1701.
+    L2tpV3,
 }
 
 impl TunnelKind {
@@ -490,18 +510,18 @@ impl TunnelKind {
             TunnelKind::MplsInUdp => "mpls-udp",
             TunnelKind::L2tp => "l2tp",
             TunnelKind::Capwap => "capwap",
+            TunnelKind::Gue => "gue",
+            TunnelKind::Ayiya => "ayiya",
+            TunnelKind::L2tpV3 => "l2tpv3",
         }
     }
 
-    /// Returns true when both directions of a conversation carry the same
-    /// tunnel id, so that the id can tell tenants apart in a flow key: the
-    /// VXLAN and Geneve VNI and the ERSPAN session. GTP-U TEIDs, L2TP ids
-    /// and PPTP call ids are chosen by the receiver and differ per
-    /// direction.
-    ///
-    /// NOTE: GRE keys are left out because some endpoints key only one
-    /// direction (the corpus capture gre-teb-ethernet-outer-frags.pcap
-    /// does), so NVGRE tenants with equal inner 5-tuples share a flow.
+    /// Returns true when the tunnel id tells tenants apart in a flow key:
+    /// the VXLAN and Geneve VNI, the ERSPAN session and the GRE key. GTP-U
+    /// TEIDs, L2TP and L2TPv3 ids and PPTP call ids are chosen by the
+    /// receiver and differ per direction, so they are left out. GRE keys may
+    /// differ per direction too; the flow shard pairs such directions (see
+    /// `flow::gre_keys`).
     pub fn has_shared_id(self) -> bool {
         matches!(
             self,
@@ -510,6 +530,8 @@ impl TunnelKind {
                 | TunnelKind::Geneve
                 | TunnelKind::ErspanII
                 | TunnelKind::ErspanIII
+                | TunnelKind::Gre
+                | TunnelKind::GreInUdp
         )
     }
 }
@@ -525,7 +547,8 @@ pub struct TunnelSummary {
     pub outer_dst: IpAddr,
     /// The tunnel's id: VXLAN or Geneve VNI, GRE key, PPTP call id,
     /// ERSPAN session id, GTP-U TEID, L2TP tunnel id in the high 16 bits and
-    /// session id in the low 16; 0 when the header has none.
+    /// session id in the low 16, L2TPv3 session id; 0 when the header has
+    /// none.
     pub id: u32,
     /// Nesting depth of this tunnel, 1 for the outermost encapsulation.
     pub depth: u8,
@@ -558,6 +581,10 @@ pub mod encapsulation {
     pub const IEEE80211: u32 = 0x0002_0000;
     /// Teredo.
     pub const TEREDO: u32 = 0x0040_0000;
+    /// InfiniBand Local Route Header.
+    pub const INFINIBAND_LRH: u32 = 0x0010_0000;
+    /// InfiniBand Global Route Header (native or RoCEv1).
+    pub const INFINIBAND_GRH: u32 = 0x0020_0000;
     /// Juniper pseudo-header.
     pub const JUNIPER: u32 = 0x0200_0000;
     /// ERSPAN type II.

@@ -57,7 +57,7 @@ pub(super) fn at(layer: Layer) -> impl Fn(DecodeError) -> DecodeStop {
     move |error| DecodeStop { layer, error }
 }
 
-fn walk_link(link_type: LinkType, data: &[u8], decoded: &mut Decoded) -> Step {
+pub(super) fn walk_link(link_type: LinkType, data: &[u8], decoded: &mut Decoded) -> Step {
     match link_type {
         LinkType::ETHERNET => walk_ethernet(data, decoded),
         LinkType::RAW => walk_raw_ip(data, decoded),
@@ -332,6 +332,9 @@ fn walk_udp(payload: &IpPayload<'_>, decoded: &mut Decoded) -> Step {
     decoded.app_bytes = datagram_len.saturating_sub(udp::HEADER_LEN as u32);
     if info.src_port == quoted::DNS_PORT || info.dst_port == quoted::DNS_PORT {
         decoded.dns = quoted::dns_header(header.payload());
+    }
+    if info.dst_port == super::ib::ROCE_V2_PORT {
+        return super::ib::walk_roce_v2(info.src_port, header.payload(), decoded.app_bytes, decoded);
     }
     walk_encap::walk_udp_tunnel(info.src_port, info.dst_port, header.payload(), decoded).unwrap_or(Ok(()))
 }
@@ -1575,7 +1578,7 @@ mod tests {
         match network {
             Network::Ipv4(ip) | Network::Ipv6(ip) => Some((ip.src, ip.dst)),
             Network::Arp(arp) => Some((IpAddr::from(arp.sender_ip), IpAddr::from(arp.target_ip))),
-            Network::None => None,
+            Network::None | Network::Infiniband(_) => None,
         }
     }
 
@@ -1931,7 +1934,7 @@ mod tests {
         if decoded.transport != Transport::None {
             assert!(matches!(
                 decoded.network,
-                Network::Ipv4(_) | Network::Ipv6(_)
+                Network::Ipv4(_) | Network::Ipv6(_) | Network::Infiniband(_)
             ));
         } else {
             assert_eq!(decoded.app_bytes, 0);

@@ -12,19 +12,23 @@
 use super::bytes::check_len;
 use super::capwap::{self, CapwapHeader};
 use super::ethernet::ethertype;
+use super::ayiya::{self, AyiyaHeader};
+use super::erf::{ErfPayload, ErfRecord};
 use super::geneve::GeneveHeader;
 use super::gre::{ErspanIIHeader, ErspanIIIHeader, GreHeader};
 use super::gtp::{self, GtpUHeader};
+use super::gue::{self, GuePayload};
 use super::ieee80211::{self, DataFrameHeader};
 use super::ipoib::IpoibHeader;
 use super::l2tp::L2tpHeader;
+use super::l2tpv3::{self, L2tpv3Data, L2tpv3Payload};
 use super::mpls::{self, MplsEntry, MplsPayload};
 use super::nsh::NshHeader;
 use super::pbb::ServiceInstanceTag;
 use super::ppp::{self, CiscoHdlcHeader, PppHeader};
 use super::pppoe::PppoeHeader;
 use super::vxlan::{next_protocol, VxlanHeader};
-use super::walk::{at, walk_ethernet, walk_ethertype, walk_ipv4, walk_ipv6, walk_llc, Step};
+use super::walk::{at, walk_ethernet, walk_ethertype, walk_ipv4, walk_ipv6, walk_link, walk_llc, Step};
 use super::{
     encapsulation, juniper, nflog, teredo, DecodeError, Decoded, Layer, Network, TunnelKind, TunnelSummary,
 };
@@ -45,27 +49,28 @@ mod port {
     pub const GRE_IN_UDP: u16 = 4754;
     pub const VXLAN: u16 = 4789;
     pub const VXLAN_GPE: u16 = 4790;
+    pub const AYIYA: u16 = 5072;
     pub const CAPWAP_DATA: u16 = 5247;
+    pub const GUE: u16 = 6080;
     pub const GENEVE: u16 = 6081;
     pub const MPLS_IN_UDP: u16 = 6635;
 
-    pub const ALL: [u16; 9] = [L2TP, GTP_U, TEREDO, GRE_IN_UDP, VXLAN, VXLAN_GPE, CAPWAP_DATA, GENEVE, MPLS_IN_UDP];
+    pub const ALL: [u16; 11] =
+        [L2TP, GTP_U, TEREDO, GRE_IN_UDP, VXLAN, VXLAN_GPE, AYIYA, CAPWAP_DATA, GUE, GENEVE, MPLS_IN_UDP];
 }
-
-/// RoCEv2's UDP port (InfiniBand transport over UDP).
-const ROCE_V2_PORT: u16 = 4791;
 
 /// Returns true when the decoder looks into UDP datagrams to or from `port`
 /// for another header (a tunnel, or RoCEv2's InfiniBand transport), so that
 /// the packet's innermost addresses may differ from its outer ones.
 pub fn udp_port_has_decoder(port: u16) -> bool {
-    port::ALL.contains(&port) || port == ROCE_V2_PORT
+    port::ALL.contains(&port) || port == super::ib::ROCE_V2_PORT
 }
 
 /// IP protocol numbers of IPv4 and IPv6 carried directly in IP.
 const PROTOCOL_IPV4_IN_IP: u8 = 4;
 const PROTOCOL_IPV6_IN_IP: u8 = 41;
 const PROTOCOL_GRE: u8 = 47;
+const PROTOCOL_L2TP: u8 = 115;
 
 /// The first header inside a tunnel.
 #[derive(Clone, Copy, Debug)]
@@ -98,6 +103,8 @@ pub(super) fn walk_other_link(link_type: LinkType, data: &[u8], decoded: &mut De
         LinkType::JUNIPER_ETHER => walk_juniper(data, decoded),
         LinkType::NFLOG => walk_nflog(data, decoded),
         LinkType::IPOIB => walk_ipoib(data, decoded),
+        LinkType::INFINIBAND => super::ib::walk_native(data, decoded),
+        LinkType::ERF => walk_erf(data, decoded),
         _ => return None,
     };
     Some(step)
@@ -190,6 +197,18 @@ fn walk_nflog(data: &[u8], decoded: &mut Decoded) -> Step {
     }
 }
 
+/// Reads an ERF record header and walks the frame its record type carries.
+/// A record without a packet (padding, metadata) decodes to nothing, and a
+/// type nauditd does not decode counts as an unsupported link type.
+fn walk_erf(data: &[u8], decoded: &mut Decoded) -> Step {
+    let record = ErfRecord::new(data).map_err(at(Layer::Link))?;
+    match record.payload().map_err(at(Layer::Link))? {
+        ErfPayload::Frame { link_type, frame, .. } => walk_link(link_type, frame, decoded),
+        ErfPayload::NoPacket => Ok(()),
+        ErfPayload::Unsupported(_) => Err(at(Layer::Link)(DecodeError::UnsupportedLinkType(LinkType::ERF.0))),
+    }
+}
+
 fn walk_ipoib(data: &[u8], decoded: &mut Decoded) -> Step {
     let header = IpoibHeader::new(data).map_err(at(Layer::Link))?;
     walk_ethertype(header.ethertype(), header.payload(), decoded)
@@ -202,6 +221,7 @@ pub(super) fn walk_other_ethertype(value: u16, payload: &[u8], decoded: &mut Dec
         ethertype::PPPOE_SESSION => walk_pppoe(payload, true, decoded),
         ethertype::PPPOE_DISCOVERY => walk_pppoe(payload, false, decoded),
         ethertype::PBB => walk_pbb(payload, decoded),
+        super::ib::ETHERTYPE_ROCE => super::ib::walk_roce_v1(payload, decoded),
         _ => return None,
     };
     Some(step)
@@ -290,6 +310,11 @@ pub(super) fn walk_ip_tunnel(protocol: u8, is_ipv6: bool, payload: &[u8], decode
             enter_tunnel(TunnelKind::IpInIp, 0, outer_bit, Inner::Ethertype(ethertype::IPV6), payload, decoded)
         }
         PROTOCOL_GRE => walk_gre(payload, TunnelKind::Gre, decoded),
+        PROTOCOL_L2TP => match l2tpv3::over_ip(payload) {
+            Ok(Some(data)) => walk_l2tpv3(data, decoded),
+            Ok(None) => Ok(()),
+            Err(error) => Err(at(Layer::Tunnel)(error)),
+        },
         _ => return None,
     };
     Some(step)
@@ -359,6 +384,8 @@ pub(super) fn walk_udp_tunnel(src_port: u16, dst_port: u16, payload: &[u8], deco
         port::MPLS_IN_UDP => enter_tunnel(TunnelKind::MplsInUdp, 0, bits, Inner::Mpls, payload, decoded),
         port::L2TP => walk_l2tp(payload, decoded),
         port::CAPWAP_DATA => walk_capwap(payload, decoded),
+        port::GUE => walk_gue(payload, decoded),
+        port::AYIYA => walk_ayiya(payload, decoded),
         _ => Ok(()),
     };
     Some(step)
@@ -405,13 +432,54 @@ fn walk_gtp_u(data: &[u8], decoded: &mut Decoded) -> Step {
     enter_tunnel(TunnelKind::GtpU, header.teid(), 0, Inner::IpByVersion, header.payload(), decoded)
 }
 
+/// Reads L2TP over UDP: version 3 by the version field, else version 2.
 fn walk_l2tp(data: &[u8], decoded: &mut Decoded) -> Step {
+    if data.get(1).map(|byte| byte & 0x0f) == Some(3) {
+        return match l2tpv3::over_udp(data) {
+            Ok(Some(data)) => walk_l2tpv3(data, decoded),
+            Ok(None) => Ok(()),
+            Err(error) => Err(at(Layer::Tunnel)(error)),
+        };
+    }
     let header = L2tpHeader::new(data).map_err(at(Layer::Tunnel))?;
     if header.is_control() {
         return Ok(());
     }
     let id = u32::from(header.tunnel_id()) << 16 | u32::from(header.session_id());
     enter_tunnel(TunnelKind::L2tp, id, 0, Inner::Ppp, header.payload(), decoded)
+}
+
+fn walk_l2tpv3(data: L2tpv3Data<'_>, decoded: &mut Decoded) -> Step {
+    let (inner, payload) = match data.payload() {
+        L2tpv3Payload::Ethernet(frame) => (Inner::Ethernet, frame),
+        L2tpv3Payload::Ip(packet) => (Inner::IpByVersion, packet),
+        L2tpv3Payload::Unknown => return Ok(()),
+    };
+    enter_tunnel(TunnelKind::L2tpV3, data.session_id(), 0, inner, payload, decoded)
+}
+
+fn walk_gue(data: &[u8], decoded: &mut Decoded) -> Step {
+    let (inner, payload) = match gue::payload(data).map_err(at(Layer::Tunnel))? {
+        GuePayload::Protocol(PROTOCOL_IPV4_IN_IP, packet) => (Inner::Ethertype(ethertype::IPV4), packet),
+        GuePayload::Protocol(PROTOCOL_IPV6_IN_IP, packet) => (Inner::Ethertype(ethertype::IPV6), packet),
+        GuePayload::Ip(packet) => (Inner::IpByVersion, packet),
+        GuePayload::Protocol(..) | GuePayload::Control => return Ok(()),
+    };
+    enter_tunnel(TunnelKind::Gue, 0, 0, inner, payload, decoded)
+}
+
+/// Follows an AYIYA message that forwards an IPv4 or IPv6 packet.
+fn walk_ayiya(data: &[u8], decoded: &mut Decoded) -> Step {
+    let header = AyiyaHeader::new(data).map_err(at(Layer::Tunnel))?;
+    if header.opcode() != ayiya::OPCODE_FORWARD {
+        return Ok(());
+    }
+    let inner = match header.next_header() {
+        PROTOCOL_IPV4_IN_IP => Inner::Ethertype(ethertype::IPV4),
+        PROTOCOL_IPV6_IN_IP => Inner::Ethertype(ethertype::IPV6),
+        _ => return Ok(()),
+    };
+    enter_tunnel(TunnelKind::Ayiya, 0, 0, inner, header.payload(), decoded)
 }
 
 fn walk_capwap(data: &[u8], decoded: &mut Decoded) -> Step {
@@ -433,7 +501,7 @@ fn walk_capwap(data: &[u8], decoded: &mut Decoded) -> Step {
 fn enter_tunnel(kind: TunnelKind, id: u32, bits: u32, inner: Inner, data: &[u8], decoded: &mut Decoded) -> Step {
     let (outer_src, outer_dst) = match decoded.network {
         Network::Ipv4(ip) | Network::Ipv6(ip) => (ip.src, ip.dst),
-        Network::Arp(_) | Network::None => return Ok(()),
+        Network::Arp(_) | Network::None | Network::Infiniband(_) => return Ok(()),
     };
     let outer = *decoded;
     enter_nested(decoded)?;

@@ -4,7 +4,9 @@
 //! reach the same worker, whose shard alone holds that flow. Ports are not
 //! in the hash, because a non-first fragment has none; an IP packet is
 //! hashed by its two addresses and protocol, so all flows between two hosts
-//! share a worker. An ICMP error is hashed by the packet it quotes, so it
+//! share a worker. Native InfiniBand and RoCEv1 packets are hashed by their
+//! two LIDs or GIDs, so a connection manager exchange reaches the worker of
+//! the queue pairs it connects. An ICMP error is hashed by the packet it quotes, so it
 //! reaches the worker that holds the flow it reports on.
 
 use std::hash::{Hash, Hasher};
@@ -23,6 +25,10 @@ pub fn worker_hash(decoded: &Decoded) -> u64 {
         (None, Network::Arp(arp)) => {
             let (low, high) = ordered(arp.sender_ip, arp.target_ip);
             (1u8, low, high).hash(&mut hasher);
+        }
+        (None, Network::Infiniband(ib)) => {
+            let (low, high) = ordered(ib.src, ib.dst);
+            (3u8, low, high).hash(&mut hasher);
         }
         (None, Network::None) => {
             let link = &decoded.link;
@@ -133,6 +139,25 @@ mod tests {
         let first = ip_packet([10, 0, 0, 1], [10, 0, 0, 2], Some(Fragment { offset_bytes: 0, more_fragments: true, id: 7 }), Some((1000, 53)));
         let later = ip_packet([10, 0, 0, 1], [10, 0, 0, 2], Some(Fragment { offset_bytes: 1480, more_fragments: false, id: 7 }), None);
         assert_eq!(worker_hash(&first), worker_hash(&later));
+    }
+
+    #[test]
+    fn infiniband_directions_same_hash() {
+        use crate::decode::ib::{IbEndpoint, IbNetwork};
+        let packet = |src, dst| Decoded {
+            network: Network::Infiniband(IbNetwork {
+                src: IbEndpoint::Lid(src),
+                dst: IbEndpoint::Lid(dst),
+                src_lid: src,
+                dst_lid: dst,
+                service_level: 0,
+                traffic_class: 0,
+                has_grh: false,
+            }),
+            ..Decoded::EMPTY
+        };
+        assert_eq!(worker_hash(&packet(1, 2)), worker_hash(&packet(2, 1)));
+        assert_ne!(worker_hash(&packet(1, 2)), worker_hash(&packet(1, 3)));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
+use crate::decode::ib::{IbEndpoint, IbLink};
 use crate::decode::{Decoded, IcmpInfo, Network, QuotedPacket, Transport, TunnelKind, TunnelSummary};
 
 /// ICMP types that argus pairs with their request type: echo reply (0),
@@ -36,8 +37,8 @@ const ICMP_REDIRECT: u8 = 5;
 pub struct TunnelContext {
     /// The innermost tunnel's kind, `None` outside any tunnel.
     pub kind: Option<TunnelKind>,
-    /// The tunnel id when both directions carry the same one (VNI, ERSPAN
-    /// session), else 0 (see [`TunnelKind::has_shared_id`]).
+    /// The tunnel id when it tells tenants apart (VNI, ERSPAN session, GRE
+    /// key), else 0 (see [`TunnelKind::has_shared_id`]).
     pub id: u32,
 }
 
@@ -115,6 +116,24 @@ pub enum FlowKey {
         /// 802.2 destination service access point, else 0.
         dsap: u8,
     },
+    /// An InfiniBand queue-pair conversation, native or over RoCE (see
+    /// [`crate::flow::ib`]).
+    Infiniband {
+        /// Source GID, LID, or IP address for RoCEv2.
+        src: IbEndpoint,
+        /// Destination, of the same kind as `src`.
+        dst: IbEndpoint,
+        /// The link the packets travelled on.
+        link: IbLink,
+        /// Partition key without its membership bit (the low 15 bits).
+        pkey: u16,
+        /// Source queue pair: from the DETH of a datagram or the connection
+        /// manager's exchange; `None` when neither was seen.
+        src_qp: Option<u32>,
+        /// Destination queue pair from the BTH; `None` for packets without
+        /// a BTH.
+        dst_qp: Option<u32>,
+    },
 }
 
 /// Whether a packet travels in the canonical key's direction.
@@ -167,6 +186,7 @@ impl FlowKey {
                 sender_ip: arp.sender_ip,
                 target_ip: arp.target_ip,
             }),
+            Network::Infiniband(ib) => Some(crate::flow::ib::key::infiniband_key(ib.src, ib.dst, &decoded.transport)),
             Network::None => {
                 let link = &decoded.link;
                 let (src_mac, dst_mac) = (link.src_mac?, link.dst_mac?);
@@ -213,6 +233,9 @@ impl FlowKey {
             }
             Transport::None => {
                 FlowKey::Ip { src, dst, protocol, src_port: 0, dst_port: 0, tunnel: TunnelContext::NONE }
+            }
+            Transport::Infiniband(_) => {
+                crate::flow::ib::key::infiniband_key(IbEndpoint::Ip(src), IbEndpoint::Ip(dst), transport)
             }
         }
     }
@@ -291,6 +314,9 @@ impl FlowKey {
                 ssap: dsap,
                 dsap: ssap,
             },
+            FlowKey::Infiniband { src, dst, link, pkey, src_qp, dst_qp } => {
+                FlowKey::Infiniband { src: dst, dst: src, link, pkey, src_qp: dst_qp, dst_qp: src_qp }
+            }
         }
     }
 
@@ -302,6 +328,7 @@ impl FlowKey {
             FlowKey::Icmp { src, dst, .. } => src.cmp(dst),
             FlowKey::Arp { sender_ip, target_ip } => sender_ip.cmp(target_ip),
             FlowKey::Layer2 { src_mac, dst_mac, ssap, dsap, .. } => (src_mac, ssap).cmp(&(dst_mac, dsap)),
+            FlowKey::Infiniband { src, dst, src_qp, dst_qp, .. } => (src, src_qp).cmp(&(dst, dst_qp)),
         };
         if order == Ordering::Greater {
             (self.reversed(), KeyDirection::Reverse)
@@ -325,7 +352,8 @@ impl FlowKey {
             FlowKey::Ip { protocol, .. } => Some(protocol),
             FlowKey::Icmp { src: IpAddr::V4(_), .. } => Some(1),
             FlowKey::Icmp { src: IpAddr::V6(_), .. } => Some(58),
-            FlowKey::Arp { .. } | FlowKey::Layer2 { .. } => None,
+            FlowKey::Infiniband { link: IbLink::RoceV2, .. } => Some(17),
+            FlowKey::Arp { .. } | FlowKey::Layer2 { .. } | FlowKey::Infiniband { .. } => None,
         }
     }
 

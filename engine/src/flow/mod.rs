@@ -2,6 +2,8 @@
 //! tracking, timers, and the record model the encoders consume.
 
 pub mod fragments;
+pub mod gre_keys;
+pub mod ib;
 pub mod key;
 pub mod record;
 pub mod shard;

@@ -208,4 +208,6 @@ pub struct FlowRecord {
     /// The innermost tunnel the flow's first tunnelled packet came through,
     /// with `outer_src` on the flow's source side.
     pub tunnel: Option<TunnelSummary>,
+    /// InfiniBand metrics, for InfiniBand and RoCE flows.
+    pub ib: Option<crate::flow::ib::IbSummary>,
 }

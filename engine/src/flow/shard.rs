@@ -14,6 +14,8 @@ use std::hash::BuildHasherDefault;
 
 use crate::decode::{IpInfo, Network, QuotedPacket, Transport};
 use crate::flow::fragments::{DatagramKey, FragmentOutcome, FragmentTable, PendingFragment};
+use crate::flow::gre_keys::GreKeyPairing;
+use crate::flow::ib::IbFlows;
 use crate::flow::key::{FlowKey, FxHasher64, KeyDirection, TunnelContext};
 use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
 use crate::flow::state::{FlowState, PacketFacts};
@@ -115,7 +117,8 @@ impl Class {
             FlowKey::Ip { .. } => Class::OtherIp,
             FlowKey::Icmp { .. } => Class::Icmp,
             FlowKey::Arp { .. } => Class::Arp,
-            FlowKey::Layer2 { .. } => Class::Layer2,
+            FlowKey::Infiniband { link: crate::decode::ib::IbLink::RoceV2, .. } => Class::OtherIp,
+            FlowKey::Layer2 { .. } | FlowKey::Infiniband { .. } => Class::Layer2,
         }
     }
 }
@@ -156,6 +159,8 @@ pub struct FlowShard {
     expired_fragments: Vec<PendingFragment>,
     clock_ns: u64,
     counters: ShardCounters,
+    ib: IbFlows,
+    gre_keys: GreKeyPairing,
 }
 
 impl FlowShard {
@@ -173,6 +178,8 @@ impl FlowShard {
             expired_fragments: Vec::with_capacity(crate::flow::fragments::MAX_PENDING_FRAGMENTS),
             clock_ns: 0,
             counters: ShardCounters::default(),
+            ib: IbFlows::default(),
+            gre_keys: GreKeyPairing::default(),
         }
     }
 
@@ -204,7 +211,13 @@ impl FlowShard {
         let Some((ip, fragment)) = fragment else {
             match FlowKey::from_decoded(decoded) {
                 Some(key) => {
+                    let key = match key {
+                        FlowKey::Infiniband { .. } => self.ib.resolve_key(key, decoded),
+                        key => key,
+                    };
                     let (canonical, direction) = key.canonical();
+                    let index = &self.index;
+                    let canonical = self.gre_keys.resolve(canonical, direction, |held| index.contains_key(held));
                     self.update_flow(canonical, direction, packet, sink);
                 }
                 None => self.counters.unkeyed_pkts += 1,
@@ -397,6 +410,9 @@ impl FlowShard {
         let was_empty = entry.state.interval_is_empty();
         let was_closed = entry.state.is_closed();
         entry.state.add_packet(packet, direction);
+        if let FlowKey::Infiniband { .. } = entry.state.key {
+            self.ib.add_packet(slot, direction == entry.state.source_direction, packet.decoded);
+        }
         if was_empty {
             self.interval_starts.push_back(IntervalStart {
                 slot,
@@ -417,7 +433,10 @@ impl FlowShard {
         let worker_id = self.config.worker_id;
         let state = &mut self.slots[slot as usize].state;
         let cause = if state.report_index == 0 { RecordCause::Start } else { RecordCause::Status };
-        if let Some(record) = state.take_record(cause, worker_id) {
+        if let Some(mut record) = state.take_record(cause, worker_id) {
+            if let FlowKey::Infiniband { .. } = record.key {
+                record.ib = self.ib.take_summary(slot);
+            }
             self.counters.records_emitted += 1;
             sink.emit(&record);
         }
@@ -427,9 +446,15 @@ impl FlowShard {
     fn finish(&mut self, slot: u32, cause: RecordCause, sink: &mut impl RecordSink) {
         let worker_id = self.config.worker_id;
         let entry = &mut self.slots[slot as usize];
-        if let Some(record) = entry.state.take_record(cause, worker_id) {
+        if let Some(mut record) = entry.state.take_record(cause, worker_id) {
+            if let FlowKey::Infiniband { .. } = record.key {
+                record.ib = self.ib.take_summary(slot);
+            }
             self.counters.records_emitted += 1;
             sink.emit(&record);
+        }
+        if let FlowKey::Infiniband { .. } = entry.state.key {
+            self.ib.remove(slot);
         }
         match cause {
             RecordCause::IdleTimeout => self.counters.flows_idle_expired += 1,
@@ -439,6 +464,7 @@ impl FlowShard {
         let key = entry.state.key;
         entry.generation = entry.generation.wrapping_add(1);
         self.index.remove(&key);
+        self.gre_keys.forget(&key);
         self.unlink(slot);
         self.free_slots.push(slot);
     }

@@ -193,7 +193,7 @@ impl FlowState {
                 }
                 None
             }
-            Network::None => None,
+            Network::None | Network::Infiniband(_) => None,
         };
         if let Some(ip) = ip {
             stats.ttl = ip.ttl;
@@ -244,6 +244,7 @@ impl FlowState {
             report_index: self.report_index,
             worker_id,
             tunnel: self.tunnel,
+            ib: None,
         };
         self.report_index += 1;
         if let Some(tcp) = self.tcp.as_mut() {

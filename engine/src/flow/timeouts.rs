@@ -50,7 +50,8 @@ impl Timeouts {
             FlowKey::Ip { .. } => self.ip_idle_ns,
             FlowKey::Icmp { .. } => self.icmp_idle_ns,
             FlowKey::Arp { .. } => self.arp_idle_ns,
-            FlowKey::Layer2 { .. } => self.other_idle_ns,
+            FlowKey::Infiniband { link: crate::decode::ib::IbLink::RoceV2, .. } => self.ip_idle_ns,
+            FlowKey::Layer2 { .. } | FlowKey::Infiniband { .. } => self.other_idle_ns,
         }
     }
 }

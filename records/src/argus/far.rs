@@ -5,7 +5,10 @@ use std::net::IpAddr;
 
 use naudit_engine::flow::{FlowKey, FlowRecord};
 
+use naudit_engine::decode::ib::{IbLink, ETHERTYPE_ROCE};
+
 use super::attributes::put_ip_attributes_dsr;
+use super::infiniband;
 use super::header::{record_header, ArgusCause, FAR_TYPE_VERSION, WORD_BYTES};
 use super::key::put_flow_key_dsr;
 use super::mac::{put_mac_dsr, FrameType};
@@ -28,7 +31,8 @@ const IPPROTO_TCP: u8 = 6;
 ///
 /// The DSRs follow argus's order, which the reader partly relies on (the
 /// metric DSR must precede the network DSR): transport, flow key, time,
-/// metric, TCP network state, VLAN, IP attributes, packet size, MAC. A DSR
+/// metric, TCP network state, VLAN, IP attributes, packet size, mapped
+/// ICMP, encapsulation, MPLS, InfiniBand, MAC. A DSR
 /// whose data the record lacks is left out (no TCP state for other
 /// protocols, no VLAN DSR for untagged frames, no MAC DSR without MACs).
 pub fn put_far(out: &mut Vec<u8>, record: &FlowRecord, source_id: SourceId, sequence: u32) {
@@ -37,7 +41,8 @@ pub fn put_far(out: &mut Vec<u8>, record: &FlowRecord, source_id: SourceId, sequ
     out.extend_from_slice(&[0; WORD_BYTES]);
 
     put_transport_dsr(out, source_id, sequence);
-    put_flow_key_dsr(out, &record.key, record.src.mac);
+    let key = infiniband::argus_key(record);
+    put_flow_key_dsr(out, &key, record.src.mac);
     let total_pkts = record.src.pkts.saturating_add(record.dst.pkts);
     put_time_dsr(out, record.start_ns, record.last_ns, total_pkts);
     put_metric_dsr(out, &record.src, &record.dst);
@@ -46,7 +51,7 @@ pub fn put_far(out: &mut Vec<u8>, record: &FlowRecord, source_id: SourceId, sequ
         put_tcp_dsr(out, tcp, &record.src, &record.dst);
     }
     put_vlan_dsr(out, &record.src, &record.dst);
-    if matches!(record.key, FlowKey::Ip { .. } | FlowKey::Icmp { .. }) {
+    if matches!(key, FlowKey::Ip { .. } | FlowKey::Icmp { .. }) {
         put_ip_attributes_dsr(out, &record.src, &record.dst);
     }
     put_packet_size_dsr(out, &record.src, &record.dst);
@@ -55,8 +60,9 @@ pub fn put_far(out: &mut Vec<u8>, record: &FlowRecord, source_id: SourceId, sequ
     }
     put_encapsulation_dsr(out, record.encapsulation);
     put_mpls_dsr(out, record.mpls_label);
+    infiniband::put_infiniband_dsr(out, record);
 
-    let (frame, key_dst_mac) = frame_type(&record.key);
+    let (frame, key_dst_mac) = frame_type(&key);
     put_mac_dsr(out, &record.src, &record.dst, record.dst.mac.or(key_dst_mac), frame);
 
     let length_words = (out.len() - start) / WORD_BYTES;
@@ -77,6 +83,10 @@ fn frame_type(key: &FlowKey) -> (FrameType, Option<[u8; 6]>) {
         FlowKey::Layer2 { dst_mac, ethertype, ssap, dsap, .. } => {
             (FrameType { ethertype: *ethertype, dsap: *dsap, ssap: *ssap }, Some(*dst_mac))
         }
+        FlowKey::Infiniband { link: IbLink::RoceV1, .. } => {
+            (FrameType { ethertype: ETHERTYPE_ROCE, dsap: 0, ssap: 0 }, None)
+        }
+        FlowKey::Infiniband { .. } => (FrameType { ethertype: 0, dsap: 0, ssap: 0 }, None),
     }
 }
 
@@ -121,6 +131,7 @@ mod tests {
             report_index: 0,
             worker_id: 0,
             tunnel: None,
+            ib: None,
         }
     }
 

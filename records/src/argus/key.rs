@@ -58,6 +58,7 @@ pub fn put_flow_key_dsr(out: &mut Vec<u8>, key: &FlowKey, arp_sender_mac: Option
             out.push(dsap);
             out.push(ssap);
         }
+        FlowKey::Infiniband { .. } => super::infiniband::put_ib_key(out, key),
     }
 }
 

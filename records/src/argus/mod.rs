@@ -27,6 +27,7 @@ mod attributes;
 mod encapsulation;
 mod far;
 mod header;
+mod infiniband;
 mod key;
 mod mac;
 mod mapped_icmp;
@@ -46,6 +47,7 @@ mod test_hex;
 use naudit_engine::flow::FlowRecord;
 
 pub use header::ArgusCause;
+pub(crate) use infiniband::argus_key;
 pub use mar::{MarCounters, ARGUS_V3_COOKIE, MAR_BYTES};
 pub use source_id::{InvalidSourceId, SourceId};
 pub use writer::{ArgusFileError, ArgusFileWriter};
@@ -134,6 +136,7 @@ mod tests {
             report_index: 0,
             worker_id: 0,
             tunnel: None,
+            ib: None,
         }
     }
 

@@ -169,6 +169,7 @@ mod tests {
             report_index: 0,
             worker_id: 0,
             tunnel: None,
+            ib: None,
         }
     }
 

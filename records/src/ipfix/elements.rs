@@ -109,6 +109,10 @@ pub const ETHERNET_TYPE: FieldSpec = FieldSpec::iana(256, 2);
 /// transportOctetDeltaCount (unsigned64): transport payload bytes, the
 /// record's application bytes.
 pub const TRANSPORT_OCTET_DELTA_COUNT: FieldSpec = FieldSpec::iana(401, 8);
+/// layer2SegmentId (unsigned64): the overlay segment of a VXLAN flow, the
+/// encapsulation type (1 for VXLAN) in the most significant byte and the
+/// 24-bit VNI in the three least significant bytes. 0 for other tunnels.
+pub const LAYER2_SEGMENT_ID: FieldSpec = FieldSpec::iana(351, 8);
 
 /// nauditd's TCP connection status bits (unsigned32), the engine's
 /// `tcp_status` values, 0 for other protocols.
@@ -119,6 +123,25 @@ pub const NAUDIT_REPORT_INDEX: FieldSpec = FieldSpec::naudit(2, 4);
 /// The 802.2 LLC source and destination service access points of an
 /// 802.3 frame (two unsigned8 values, source first), 0 without LLC.
 pub const NAUDIT_LLC_SAPS: FieldSpec = FieldSpec::naudit(3, 2);
+/// nauditd's tunnel type (unsigned8): the protocol of the innermost
+/// tunnel, numbered as [`crate::ipfix::encoder::tunnel_type_code`] lists.
+pub const NAUDIT_TUNNEL_TYPE: FieldSpec = FieldSpec::naudit(4, 1);
+/// Source address of the IPv4 header that carries the tunnel, on the
+/// flow's source side.
+pub const NAUDIT_TUNNEL_SOURCE_IPV4_ADDRESS: FieldSpec = FieldSpec::naudit(5, 4);
+/// Destination address of that IPv4 header.
+pub const NAUDIT_TUNNEL_DESTINATION_IPV4_ADDRESS: FieldSpec = FieldSpec::naudit(6, 4);
+/// Source address of the IPv6 header that carries the tunnel.
+pub const NAUDIT_TUNNEL_SOURCE_IPV6_ADDRESS: FieldSpec = FieldSpec::naudit(7, 16);
+/// Destination address of that IPv6 header.
+pub const NAUDIT_TUNNEL_DESTINATION_IPV6_ADDRESS: FieldSpec = FieldSpec::naudit(8, 16);
+/// The tunnel's id (unsigned32): VXLAN or Geneve VNI, GRE key, PPTP call
+/// id, ERSPAN session id, GTP-U TEID, L2TP tunnel and session ids, L2TPv3
+/// session id; 0 when the header has none.
+pub const NAUDIT_TUNNEL_ID: FieldSpec = FieldSpec::naudit(9, 4);
+/// Nesting depth of the innermost tunnel (unsigned8), 1 for a single
+/// encapsulation.
+pub const NAUDIT_TUNNEL_DEPTH: FieldSpec = FieldSpec::naudit(10, 1);
 
 #[cfg(test)]
 mod tests {

@@ -3,10 +3,12 @@
 
 use std::net::IpAddr;
 
+use naudit_engine::decode::TunnelKind;
 use naudit_engine::flow::{DirectionStats, FlowKey, FlowRecord, RecordCause};
 
 use super::template::{
     Counter, Direction, Field, Template, ARP_TEMPLATE_ID, IPV4_TEMPLATE_ID, IPV6_TEMPLATE_ID, LAYER2_TEMPLATE_ID,
+    TUNNEL_IPV4_TEMPLATE_OFFSET, TUNNEL_IPV6_TEMPLATE_OFFSET,
 };
 
 /// Seconds from the NTP epoch (1900-01-01) to the Unix epoch, for
@@ -14,6 +16,9 @@ use super::template::{
 const NTP_UNIX_OFFSET_SECS: u64 = 2_208_988_800;
 /// EtherType of ARP.
 const ETHERTYPE_ARP: u16 = 0x0806;
+/// Encapsulation type of a VXLAN segment in the most significant byte of
+/// layer2SegmentId (IANA IPFIX registry, element 351).
+const LAYER2_SEGMENT_TYPE_VXLAN: u64 = 0x01;
 
 /// Returns the flowEndReason value (IANA registry) for a record cause:
 /// 1 idle timeout, 2 active timeout (start and status reports of an open
@@ -28,13 +33,56 @@ pub fn flow_end_reason(cause: RecordCause) -> u8 {
     }
 }
 
-/// Returns the id of the template that carries `key`.
-pub fn template_id(key: &FlowKey) -> u16 {
+/// Returns the nauditd tunnel type code (enterprise element 32473/4) of a
+/// tunnel protocol. The codes are part of the export format: a new tunnel
+/// kind gets the next free number and existing numbers never change.
+pub fn tunnel_type_code(kind: TunnelKind) -> u8 {
+    match kind {
+        TunnelKind::Gre => 1,
+        TunnelKind::Pptp => 2,
+        TunnelKind::ErspanI => 3,
+        TunnelKind::ErspanII => 4,
+        TunnelKind::ErspanIII => 5,
+        TunnelKind::IpInIp => 6,
+        TunnelKind::Vxlan => 7,
+        TunnelKind::VxlanGpe => 8,
+        TunnelKind::Geneve => 9,
+        TunnelKind::GtpU => 10,
+        TunnelKind::Teredo => 11,
+        TunnelKind::GreInUdp => 12,
+        TunnelKind::MplsInUdp => 13,
+        TunnelKind::L2tp => 14,
+        TunnelKind::Capwap => 15,
+        TunnelKind::Gue => 16,
+        TunnelKind::Ayiya => 17,
+        TunnelKind::L2tpV3 => 18,
+    }
+}
+
+/// Returns the id of the template that carries `record`: the template of
+/// its key kind, or for a flow that came through a tunnel the tunnel
+/// template of that kind and of the outer header's IP version. Returns
+/// `None` for keys that no template carries.
+pub fn template_id(record: &FlowRecord) -> Option<u16> {
+    let plain = plain_template_id(&record.key)?;
+    Some(match record.tunnel {
+        None => plain,
+        Some(tunnel) if tunnel.outer_src.is_ipv4() => plain + TUNNEL_IPV4_TEMPLATE_OFFSET,
+        Some(_) => plain + TUNNEL_IPV6_TEMPLATE_OFFSET,
+    })
+}
+
+/// Returns the id of the template of flows keyed like `key`, without a
+/// tunnel.
+pub fn plain_template_id(key: &FlowKey) -> Option<u16> {
     match key {
-        FlowKey::Ip { src: IpAddr::V4(_), .. } | FlowKey::Icmp { src: IpAddr::V4(_), .. } => IPV4_TEMPLATE_ID,
-        FlowKey::Ip { src: IpAddr::V6(_), .. } | FlowKey::Icmp { src: IpAddr::V6(_), .. } => IPV6_TEMPLATE_ID,
-        FlowKey::Layer2 { .. } => LAYER2_TEMPLATE_ID,
-        FlowKey::Arp { .. } => ARP_TEMPLATE_ID,
+        FlowKey::Ip { src: IpAddr::V4(_), .. } | FlowKey::Icmp { src: IpAddr::V4(_), .. } => Some(IPV4_TEMPLATE_ID),
+        FlowKey::Ip { src: IpAddr::V6(_), .. } | FlowKey::Icmp { src: IpAddr::V6(_), .. } => Some(IPV6_TEMPLATE_ID),
+        FlowKey::Layer2 { .. } => Some(LAYER2_TEMPLATE_ID),
+        FlowKey::Arp { .. } => Some(ARP_TEMPLATE_ID),
+        // NOTE: InfiniBand flows have no template yet, so IPFIX export
+        // skips them and counts them as records without a template.
+        FlowKey::Infiniband { .. } => None,
     }
 }
 
@@ -49,7 +97,7 @@ pub fn ntp_timestamp(time_ns: u64) -> u64 {
 /// Appends the data record of `record` in the field order of `template`,
 /// which must be the template [`template_id`] chooses for its key.
 pub fn write_data_record(out: &mut Vec<u8>, template: &Template, record: &FlowRecord) {
-    debug_assert_eq!(template.id, template_id(&record.key));
+    debug_assert_eq!(Some(template.id), template_id(record));
     for field in &template.fields {
         write_field(out, *field, record);
     }
@@ -97,6 +145,35 @@ fn write_field(out: &mut Vec<u8>, field: Field, record: &FlowRecord) {
             FlowKey::Layer2 { ssap, dsap, .. } => out.extend_from_slice(&[ssap, dsap]),
             _ => out.extend_from_slice(&[0, 0]),
         },
+        Field::NauditTunnelType => out.push(record.tunnel.map_or(0, |tunnel| tunnel_type_code(tunnel.kind))),
+        Field::NauditTunnelSourceIpv4Address | Field::NauditTunnelSourceIpv6Address => {
+            write_tunnel_address(out, field, record.tunnel.map(|tunnel| tunnel.outer_src));
+        }
+        Field::NauditTunnelDestinationIpv4Address | Field::NauditTunnelDestinationIpv6Address => {
+            write_tunnel_address(out, field, record.tunnel.map(|tunnel| tunnel.outer_dst));
+        }
+        Field::NauditTunnelId => out.extend_from_slice(&record.tunnel.map_or(0, |tunnel| tunnel.id).to_be_bytes()),
+        Field::NauditTunnelDepth => out.push(record.tunnel.map_or(0, |tunnel| tunnel.depth)),
+        Field::Layer2SegmentId => {
+            let segment = match record.tunnel {
+                Some(tunnel) if tunnel.kind == TunnelKind::Vxlan => {
+                    LAYER2_SEGMENT_TYPE_VXLAN << 56 | u64::from(tunnel.id & 0x00ff_ffff)
+                }
+                _ => 0,
+            };
+            out.extend_from_slice(&segment.to_be_bytes());
+        }
+    }
+}
+
+/// Writes an outer tunnel address in the width the field has, zeros when
+/// the address is missing or of the other IP version.
+fn write_tunnel_address(out: &mut Vec<u8>, field: Field, address: Option<IpAddr>) {
+    let width = usize::from(field.spec().length);
+    match address {
+        Some(IpAddr::V4(address)) if width == 4 => out.extend_from_slice(&address.octets()),
+        Some(IpAddr::V6(address)) if width == 16 => out.extend_from_slice(&address.octets()),
+        _ => out.resize(out.len() + width, 0),
     }
 }
 
@@ -118,7 +195,7 @@ fn write_address(out: &mut Vec<u8>, field: Field, record: &FlowRecord, source: b
     let address = match record.key {
         FlowKey::Ip { src, dst, .. } | FlowKey::Icmp { src, dst, .. } => Some(if source { src } else { dst }),
         FlowKey::Arp { sender_ip, target_ip } => Some(IpAddr::from(if source { sender_ip } else { target_ip })),
-        FlowKey::Layer2 { .. } => None,
+        FlowKey::Layer2 { .. } | FlowKey::Infiniband { .. } => None,
     };
     let width = usize::from(field.spec().length);
     match address {
@@ -157,6 +234,7 @@ fn destination_mac(record: &FlowRecord) -> [u8; 6] {
 mod tests {
     use super::*;
     use crate::ipfix::template::all_templates;
+    use naudit_engine::decode::TunnelSummary;
     use naudit_engine::flow::DirectionStats;
 
     fn udp_record() -> FlowRecord {
@@ -182,6 +260,7 @@ mod tests {
             report_index: 0,
             worker_id: 0,
             tunnel: None,
+            ib: None,
         }
     }
 
@@ -206,7 +285,7 @@ mod tests {
     fn data_record_matches_template_length() {
         let record = udp_record();
         let templates = all_templates();
-        let template = templates.iter().find(|template| template.id == template_id(&record.key)).unwrap();
+        let template = templates.iter().find(|template| Some(template.id) == template_id(&record)).unwrap();
         let mut out = Vec::new();
         write_data_record(&mut out, template, &record);
         assert_eq!(out.len(), template.record_length());
@@ -230,5 +309,45 @@ mod tests {
             offset += length;
         }
         assert_eq!(values, [(Direction::Forward, 3), (Direction::Reverse, 2)]);
+    }
+
+    #[test]
+    fn vxlan_record_uses_tunnel_template() {
+        let mut record = udp_record();
+        record.tunnel = Some(TunnelSummary {
+            kind: TunnelKind::Vxlan,
+            outer_src: "172.16.0.1".parse().unwrap(),
+            outer_dst: "172.16.0.2".parse().unwrap(),
+            id: 4242,
+            depth: 1,
+        });
+        assert_eq!(template_id(&record), Some(IPV4_TEMPLATE_ID + TUNNEL_IPV4_TEMPLATE_OFFSET));
+        let templates = all_templates();
+        let template = templates.iter().find(|template| Some(template.id) == template_id(&record)).unwrap();
+        let mut out = Vec::new();
+        write_data_record(&mut out, template, &record);
+        assert_eq!(out.len(), template.record_length());
+        // The tunnel fields close the record: type, outer addresses, id,
+        // layer2SegmentId, depth.
+        let tail = &out[out.len() - 22..];
+        assert_eq!(tail[0], 7, "VXLAN tunnel type code");
+        assert_eq!(&tail[1..5], &[172, 16, 0, 1]);
+        assert_eq!(&tail[5..9], &[172, 16, 0, 2]);
+        assert_eq!(u32::from_be_bytes(tail[9..13].try_into().unwrap()), 4242);
+        assert_eq!(u64::from_be_bytes(tail[13..21].try_into().unwrap()), 0x0100_0000_0000_1092);
+        assert_eq!(tail[21], 1, "tunnel depth");
+    }
+
+    #[test]
+    fn ipv6_outer_header_picks_ipv6_tunnel_template() {
+        let mut record = udp_record();
+        record.tunnel = Some(TunnelSummary {
+            kind: TunnelKind::IpInIp,
+            outer_src: "2001:db8::1".parse().unwrap(),
+            outer_dst: "2001:db8::2".parse().unwrap(),
+            id: 0,
+            depth: 1,
+        });
+        assert_eq!(template_id(&record), Some(IPV4_TEMPLATE_ID + TUNNEL_IPV6_TEMPLATE_OFFSET));
     }
 }

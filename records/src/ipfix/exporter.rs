@@ -50,6 +50,10 @@ pub struct ExportCounters {
     records_dropped: AtomicU64,
     records_discarded: AtomicU64,
     messages_sent: AtomicU64,
+    data_records_sent: AtomicU64,
+    template_records_sent: AtomicU64,
+    withdrawals_sent: AtomicU64,
+    records_without_template: AtomicU64,
     send_errors: AtomicU64,
     connections: AtomicU64,
 }
@@ -66,6 +70,15 @@ pub struct ExportStats {
     pub records_discarded: u64,
     /// Messages sent, templates included.
     pub messages_sent: u64,
+    /// Data records in the messages sent.
+    pub data_records_sent: u64,
+    /// Template records in the messages sent, refreshes and the templates
+    /// of each new TCP connection included.
+    pub template_records_sent: u64,
+    /// Template withdrawal messages sent (TCP only, one per clean close).
+    pub withdrawals_sent: u64,
+    /// Records of a kind that no template carries, not exported.
+    pub records_without_template: u64,
     /// Failed sends and, for TCP, failed connection attempts.
     pub send_errors: u64,
     /// TCP connections established.
@@ -87,6 +100,10 @@ impl ExportCounters {
             records_dropped: self.records_dropped.load(Ordering::Relaxed),
             records_discarded: self.records_discarded.load(Ordering::Relaxed),
             messages_sent: self.messages_sent.load(Ordering::Relaxed),
+            data_records_sent: self.data_records_sent.load(Ordering::Relaxed),
+            template_records_sent: self.template_records_sent.load(Ordering::Relaxed),
+            withdrawals_sent: self.withdrawals_sent.load(Ordering::Relaxed),
+            records_without_template: self.records_without_template.load(Ordering::Relaxed),
             send_errors: self.send_errors.load(Ordering::Relaxed),
             connections: self.connections.load(Ordering::Relaxed),
         }
@@ -174,6 +191,12 @@ impl IpfixExporter {
         }
     }
 
+    /// Returns the collector's URL, as `udp://ADDRESS:PORT` or
+    /// `tcp://ADDRESS:PORT`.
+    pub fn destination(&self) -> &str {
+        &self.destination
+    }
+
     /// Returns the counts so far.
     pub fn stats(&self) -> ExportStats {
         self.counters.snapshot()
@@ -233,12 +256,14 @@ impl<T: Transport> Exporter<T> {
         }
     }
 
-    fn add_flow(&mut self, record: &FlowRecord) {
+    fn add_flow(&mut self, record: &FlowRecord, counters: &ExportCounters) {
         if self.transport.templates_due(Instant::now()) {
             self.add_templates();
         }
         if let Some(session) = &mut self.session {
-            session.add_flow(record, export_time_now(), &mut self.messages);
+            if !session.add_flow(record, export_time_now(), &mut self.messages) {
+                counters.records_without_template.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -258,11 +283,16 @@ impl<T: Transport> Exporter<T> {
             index += 1;
             match result {
                 Ok(()) => {
+                    let sent = record_counts(&self.messages[index - 1]);
                     counters.messages_sent.fetch_add(1, Ordering::Relaxed);
+                    counters.data_records_sent.fetch_add(sent.data_records, Ordering::Relaxed);
+                    counters.template_records_sent.fetch_add(sent.template_records, Ordering::Relaxed);
+                    counters.withdrawals_sent.fetch_add(sent.withdrawals, Ordering::Relaxed);
                 }
                 Err(error) => {
                     counters.send_errors.fetch_add(1, Ordering::Relaxed);
-                    counters.records_discarded.fetch_add(data_record_count(&self.messages[index - 1]), Ordering::Relaxed);
+                    let lost = record_counts(&self.messages[index - 1]).data_records;
+                    counters.records_discarded.fetch_add(lost, Ordering::Relaxed);
                     if let Some(suppressed) = self.error_log.allow(Instant::now()) {
                         tracing::warn!(
                             collector = %self.transport.describe(),
@@ -286,32 +316,66 @@ impl<T: Transport> Exporter<T> {
     fn discard_session(&mut self, counters: &ExportCounters) {
         self.flush();
         for message in self.messages.drain(..) {
-            counters.records_discarded.fetch_add(data_record_count(&message), Ordering::Relaxed);
+            counters.records_discarded.fetch_add(record_counts(&message).data_records, Ordering::Relaxed);
         }
         self.session = None;
     }
 }
 
-/// Returns the count of data records in a message: the records of every
-/// data set, each of which has the fixed length of its template.
-fn data_record_count(message: &[u8]) -> u64 {
-    use super::template::all_templates;
+/// The records of one message, by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MessageRecordCounts {
+    pub data_records: u64,
+    pub template_records: u64,
+    pub withdrawals: u64,
+}
+
+/// Counts the records of a message that nauditd built. A data set holds
+/// records of the fixed length of its template. In a template set, a
+/// template record with field count 0 is a withdrawal.
+pub(crate) fn record_counts(message: &[u8]) -> MessageRecordCounts {
+    use super::message::{MESSAGE_HEADER_LENGTH, SET_HEADER_LENGTH};
+    use super::template::{all_templates, TEMPLATE_SET_ID};
 
     let templates = all_templates();
-    let mut count = 0;
-    let mut offset = super::message::MESSAGE_HEADER_LENGTH;
-    while offset + 4 <= message.len() {
+    let mut counts = MessageRecordCounts::default();
+    let mut offset = MESSAGE_HEADER_LENGTH;
+    while offset + SET_HEADER_LENGTH <= message.len() {
         let set_id = u16::from_be_bytes([message[offset], message[offset + 1]]);
         let set_length = usize::from(u16::from_be_bytes([message[offset + 2], message[offset + 3]]));
-        if set_length < 4 {
+        if set_length < SET_HEADER_LENGTH || offset + set_length > message.len() {
             break;
         }
-        if let Some(template) = templates.iter().find(|template| template.id == set_id) {
-            count += ((set_length - 4) / template.record_length()) as u64;
+        let body = &message[offset + SET_HEADER_LENGTH..offset + set_length];
+        if set_id == TEMPLATE_SET_ID {
+            count_template_records(body, &mut counts);
+        } else if let Some(template) = templates.iter().find(|template| template.id == set_id) {
+            counts.data_records += (body.len() / template.record_length()) as u64;
         }
         offset += set_length;
     }
-    count
+    counts
+}
+
+/// Walks the template records of a template set body: template id, field
+/// count, then 4 bytes per field specifier and 4 more for an enterprise
+/// number.
+fn count_template_records(body: &[u8], counts: &mut MessageRecordCounts) {
+    let mut offset = 0;
+    while offset + 4 <= body.len() {
+        let field_count = usize::from(u16::from_be_bytes([body[offset + 2], body[offset + 3]]));
+        offset += 4;
+        if field_count == 0 {
+            counts.withdrawals += 1;
+            continue;
+        }
+        for _ in 0..field_count {
+            let Some(id_bytes) = body.get(offset..offset + 2) else { return };
+            let enterprise = id_bytes[0] & 0x80 != 0;
+            offset += if enterprise { 8 } else { 4 };
+        }
+        counts.template_records += 1;
+    }
 }
 
 /// Runs the exporting thread: takes records from the queue, packs them,
@@ -346,10 +410,10 @@ fn export_loop<T: Transport>(
         let wait = oldest_pending.map_or(FLUSH_INTERVAL, |since| FLUSH_INTERVAL.saturating_sub(since.elapsed()));
         match receiver.recv_timeout(wait) {
             Ok(record) => {
-                exporter.add_flow(&record);
+                exporter.add_flow(&record, counters);
                 oldest_pending.get_or_insert_with(Instant::now);
                 while let Ok(record) = receiver.try_recv() {
-                    exporter.add_flow(&record);
+                    exporter.add_flow(&record, counters);
                     if exporter.messages.len() >= 8 {
                         break;
                     }
@@ -372,7 +436,7 @@ fn export_loop<T: Transport>(
     // last connection attempt.
     if exporter.prepare(counters) {
         while let Ok(record) = receiver.try_recv() {
-            exporter.add_flow(&record);
+            exporter.add_flow(&record, counters);
         }
         if exporter.transport.withdraws_templates() {
             if let Some(session) = &mut exporter.session {
@@ -395,4 +459,23 @@ fn export_loop<T: Transport>(
         send_errors = stats.send_errors,
         "IPFIX export stopped"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipfix::session::ExportSession;
+
+    #[test]
+    fn record_counts_of_templates_and_withdrawal() {
+        let mut session = ExportSession::new(1, crate::ipfix::message::MAX_MESSAGE_LENGTH).unwrap();
+        let mut messages = Vec::new();
+        session.add_templates(0, &mut messages);
+        session.withdraw_templates(0, &mut messages);
+        assert_eq!(messages.len(), 2);
+        let templates = record_counts(&messages[0]);
+        assert_eq!(templates, MessageRecordCounts { data_records: 0, template_records: 12, withdrawals: 0 });
+        let withdrawal = record_counts(&messages[1]);
+        assert_eq!(withdrawal, MessageRecordCounts { data_records: 0, template_records: 0, withdrawals: 1 });
+    }
 }

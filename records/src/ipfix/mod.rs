@@ -17,6 +17,6 @@ pub mod template;
 pub mod udp;
 
 pub use exporter::{ExportStats, ExporterConfig, IpfixExporter};
-pub use file::IpfixFileWriter;
+pub use file::{IpfixFileCounts, IpfixFileWriter};
 pub use tcp::start_tcp_exporter;
 pub use udp::start_udp_exporter;

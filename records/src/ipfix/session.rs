@@ -60,15 +60,17 @@ impl ExportSession {
         }
     }
 
-    /// Adds the data record of `record`.
-    pub fn add_flow(&mut self, record: &FlowRecord, export_time_secs: u32, messages: &mut Vec<Vec<u8>>) {
-        let id = template_id(&record.key);
+    /// Adds the data record of `record`. Returns false, and adds nothing,
+    /// for a record that no template carries.
+    pub fn add_flow(&mut self, record: &FlowRecord, export_time_secs: u32, messages: &mut Vec<Vec<u8>>) -> bool {
+        let Some(id) = template_id(record) else { return false };
         let Some(template) = self.templates.iter().find(|template| template.id == id) else {
-            return;
+            return false;
         };
         self.scratch.clear();
         write_data_record(&mut self.scratch, template, record);
         messages.extend(self.builder.add_record(id, &self.scratch, export_time_secs));
+        true
     }
 
     /// Finishes the message being built, if it contains any record.

@@ -1,5 +1,7 @@
-//! The templates nauditd exports: one per kind of flow key, each a list of
-//! fields that the encoder fills in order.
+//! The templates nauditd exports: one per kind of flow key, and one per
+//! kind of flow key and outer IP version for flows that came through a
+//! tunnel, so that records without a tunnel carry no tunnel fields. Each
+//! template is a list of fields that the encoder fills in order.
 
 use super::elements::{self as ie, FieldSpec};
 
@@ -12,6 +14,12 @@ pub const IPV6_TEMPLATE_ID: u16 = 257;
 pub const LAYER2_TEMPLATE_ID: u16 = 258;
 /// Template id of ARP flows, keyed by the IPv4 addresses asked about.
 pub const ARP_TEMPLATE_ID: u16 = 259;
+/// Added to the template id of a flow's key kind for a flow that came
+/// through a tunnel carried in IPv4 (templates 260 to 263).
+pub const TUNNEL_IPV4_TEMPLATE_OFFSET: u16 = 4;
+/// Added to the template id of a flow's key kind for a flow that came
+/// through a tunnel carried in IPv6 (templates 264 to 267).
+pub const TUNNEL_IPV6_TEMPLATE_OFFSET: u16 = 8;
 
 /// Template set id (RFC 7011 section 3.3.2).
 pub const TEMPLATE_SET_ID: u16 = 2;
@@ -42,6 +50,14 @@ pub enum Field {
     NauditTcpStatus,
     NauditReportIndex,
     NauditLlcSaps,
+    NauditTunnelType,
+    NauditTunnelSourceIpv4Address,
+    NauditTunnelDestinationIpv4Address,
+    NauditTunnelSourceIpv6Address,
+    NauditTunnelDestinationIpv6Address,
+    NauditTunnelId,
+    NauditTunnelDepth,
+    Layer2SegmentId,
 }
 
 /// The side of the flow that a directional field describes.
@@ -105,6 +121,14 @@ impl Field {
             Field::NauditTcpStatus => ie::NAUDIT_TCP_STATUS,
             Field::NauditReportIndex => ie::NAUDIT_REPORT_INDEX,
             Field::NauditLlcSaps => ie::NAUDIT_LLC_SAPS,
+            Field::NauditTunnelType => ie::NAUDIT_TUNNEL_TYPE,
+            Field::NauditTunnelSourceIpv4Address => ie::NAUDIT_TUNNEL_SOURCE_IPV4_ADDRESS,
+            Field::NauditTunnelDestinationIpv4Address => ie::NAUDIT_TUNNEL_DESTINATION_IPV4_ADDRESS,
+            Field::NauditTunnelSourceIpv6Address => ie::NAUDIT_TUNNEL_SOURCE_IPV6_ADDRESS,
+            Field::NauditTunnelDestinationIpv6Address => ie::NAUDIT_TUNNEL_DESTINATION_IPV6_ADDRESS,
+            Field::NauditTunnelId => ie::NAUDIT_TUNNEL_ID,
+            Field::NauditTunnelDepth => ie::NAUDIT_TUNNEL_DEPTH,
+            Field::Layer2SegmentId => ie::LAYER2_SEGMENT_ID,
         }
     }
 }
@@ -148,6 +172,26 @@ const IP_FIELDS: [Field; 15] = [
     NauditTcpStatus,
 ];
 
+/// Tunnel fields of the templates for flows in a tunnel carried in IPv4.
+const TUNNEL_IPV4_FIELDS: [Field; 6] = [
+    NauditTunnelType,
+    NauditTunnelSourceIpv4Address,
+    NauditTunnelDestinationIpv4Address,
+    NauditTunnelId,
+    Layer2SegmentId,
+    NauditTunnelDepth,
+];
+
+/// Tunnel fields of the templates for flows in a tunnel carried in IPv6.
+const TUNNEL_IPV6_FIELDS: [Field; 6] = [
+    NauditTunnelType,
+    NauditTunnelSourceIpv6Address,
+    NauditTunnelDestinationIpv6Address,
+    NauditTunnelId,
+    Layer2SegmentId,
+    NauditTunnelDepth,
+];
+
 /// A template: its id and its fields in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Template {
@@ -182,8 +226,26 @@ impl Template {
     }
 }
 
-/// Returns every template nauditd exports, in id order.
+/// Returns every template nauditd exports, in id order: the four key
+/// kinds, then the same with the tunnel fields of an IPv4 and of an IPv6
+/// outer header.
 pub fn all_templates() -> Vec<Template> {
+    let plain = plain_templates();
+    let mut templates = plain.clone();
+    for (offset, tunnel_fields) in
+        [(TUNNEL_IPV4_TEMPLATE_OFFSET, &TUNNEL_IPV4_FIELDS), (TUNNEL_IPV6_TEMPLATE_OFFSET, &TUNNEL_IPV6_FIELDS)]
+    {
+        for template in &plain {
+            let mut fields = template.fields.clone();
+            fields.extend_from_slice(tunnel_fields);
+            templates.push(Template { id: template.id + offset, fields });
+        }
+    }
+    templates
+}
+
+/// Returns the templates of flows without a tunnel, one per key kind.
+fn plain_templates() -> Vec<Template> {
     vec![
         Template::new(
             IPV4_TEMPLATE_ID,
@@ -226,6 +288,20 @@ mod tests {
             for (index, spec) in specs.iter().enumerate() {
                 assert!(!specs[index + 1..].contains(spec), "template {} repeats {spec:?}", template.id);
             }
+        }
+    }
+
+    #[test]
+    fn tunnel_templates_extend_plain_ones() {
+        let templates = all_templates();
+        let ids: Vec<u16> = templates.iter().map(|template| template.id).collect();
+        assert_eq!(ids, (256..268).collect::<Vec<u16>>());
+        for plain in &templates[..4] {
+            let over_ipv4 = &templates[usize::from(plain.id + TUNNEL_IPV4_TEMPLATE_OFFSET - 256)];
+            let over_ipv6 = &templates[usize::from(plain.id + TUNNEL_IPV6_TEMPLATE_OFFSET - 256)];
+            assert_eq!(over_ipv4.fields[..plain.fields.len()], plain.fields[..]);
+            assert_eq!(over_ipv4.fields[plain.fields.len()..], TUNNEL_IPV4_FIELDS);
+            assert_eq!(over_ipv6.fields[plain.fields.len()..], TUNNEL_IPV6_FIELDS);
         }
     }
 

@@ -7,6 +7,8 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::Instant;
 
 use super::exporter::{ExportCounters, ExporterConfig, IpfixExporter, Transport};
+use super::message::MESSAGE_HEADER_LENGTH;
+use super::template::TEMPLATE_SET_ID;
 
 /// Length of a UDP header, in bytes.
 const UDP_HEADER_LENGTH: usize = 8;
@@ -56,8 +58,16 @@ impl Transport for UdpTransport {
         false
     }
 
+    /// Sends one datagram. The count toward the message-based template
+    /// refresh starts again after each message that opens with templates,
+    /// so the templates themselves, which can span several messages at a
+    /// small MTU, do not make the next refresh due.
     fn send(&mut self, message: &[u8]) -> io::Result<()> {
-        self.messages_since_templates = self.messages_since_templates.saturating_add(1);
+        if opens_with_templates(message) {
+            self.messages_since_templates = 0;
+        } else {
+            self.messages_since_templates = self.messages_since_templates.saturating_add(1);
+        }
         self.socket.send(message).map(|_| ())
     }
 
@@ -89,6 +99,11 @@ impl Transport for UdpTransport {
     fn describe(&self) -> String {
         format!("udp://{}", self.collector)
     }
+}
+
+/// Returns true when the first set of `message` is a template set.
+fn opens_with_templates(message: &[u8]) -> bool {
+    message.get(MESSAGE_HEADER_LENGTH..MESSAGE_HEADER_LENGTH + 2) == Some(&TEMPLATE_SET_ID.to_be_bytes()[..])
 }
 
 #[cfg(test)]

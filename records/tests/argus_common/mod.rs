@@ -77,6 +77,7 @@ pub fn record(
         report_index: 0,
         worker_id: 0,
         tunnel: None,
+        ib: None,
     }
 }
 

@@ -14,6 +14,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use naudit_engine::decode::ib::IbEndpoint;
 use naudit_engine::flow::{FlowKey, FlowRecord};
 
 use super::ast::{Direction, Expr, ProtocolClass};
@@ -40,7 +41,9 @@ impl Expr {
             Expr::And(left, right) => left.matches(subject) && right.matches(subject),
             Expr::Or(left, right) => left.matches(subject) || right.matches(subject),
             primitive => match subject {
-                Subject::Flow(record) => primitive_matches_key(primitive, &record.key),
+                // The key as the Argus record carries it, so that a RoCEv2
+                // flow matches as the UDP flow ra shows.
+                Subject::Flow(record) => primitive_matches_key(primitive, &crate::argus::argus_key(record)),
                 Subject::Management => false,
             },
         }
@@ -90,7 +93,10 @@ fn ip_address_family(key: &FlowKey) -> Option<AddressFamily> {
         FlowKey::Ip { src, .. } | FlowKey::Icmp { src, .. } => {
             Some(if src.is_ipv4() { AddressFamily::V4 } else { AddressFamily::V6 })
         }
-        FlowKey::Arp { .. } | FlowKey::Layer2 { .. } => None,
+        FlowKey::Infiniband { src: IbEndpoint::Ip(src), .. } => {
+            Some(if src.is_ipv4() { AddressFamily::V4 } else { AddressFamily::V6 })
+        }
+        FlowKey::Arp { .. } | FlowKey::Layer2 { .. } | FlowKey::Infiniband { .. } => None,
     }
 }
 
@@ -101,7 +107,8 @@ fn addresses(key: &FlowKey) -> Option<(IpAddr, IpAddr)> {
         FlowKey::Arp { sender_ip, target_ip } => {
             Some((IpAddr::V4(Ipv4Addr::from(sender_ip)), IpAddr::V4(Ipv4Addr::from(target_ip))))
         }
-        FlowKey::Layer2 { .. } => None,
+        FlowKey::Infiniband { src: IbEndpoint::Ip(src), dst: IbEndpoint::Ip(dst), .. } => Some((src, dst)),
+        FlowKey::Layer2 { .. } | FlowKey::Infiniband { .. } => None,
     }
 }
 
@@ -150,6 +157,7 @@ mod tests {
             report_index: 0,
             worker_id: 0,
             tunnel: None,
+            ib: None,
         }
     }
 
@@ -230,6 +238,29 @@ mod tests {
         assert_eq!(selected("ipv4"), ["tcp", "udp", "sctp", "icmp"]);
         assert_eq!(selected("ipv6"), ["icmpv6", "udp6"]);
         assert_eq!(selected("man"), ["man"]);
+    }
+
+    #[test]
+    fn roce_v2_flow_matches_as_udp() {
+        use naudit_engine::decode::ib::{IbEndpoint, IbLink};
+        use naudit_engine::flow::ib::IbSummary;
+
+        let key = FlowKey::Infiniband {
+            src: IbEndpoint::Ip(v4(1)),
+            dst: IbEndpoint::Ip(v4(2)),
+            link: IbLink::RoceV2,
+            pkey: 0x7fff,
+            src_qp: Some(0x11),
+            dst_qp: Some(0x22),
+        };
+        let mut summary = IbSummary::default();
+        summary.src.udp_src_port = 49153;
+        let flow = FlowRecord { ib: Some(summary), ..record(key) };
+        for expression in ["udp", "udp and dst port 4791", "src port 49153", "dst host 192.0.2.2"] {
+            let filter = parse(expression).unwrap();
+            assert!(filter.matches(Subject::Flow(&flow)), "{expression}");
+        }
+        assert!(!parse("tcp").unwrap().matches(Subject::Flow(&flow)));
     }
 
     #[test]
