@@ -222,10 +222,21 @@ pub fn open_file_shares(cli: &Cli, workers: usize) -> Result<Option<Vec<FlowShar
         return Ok(None);
     }
     let filter = cli.filter_expression();
+    let first = naudit_pcap::open_inputs(&cli.read).map_err(|error| error.to_string())?;
+    let mut sources = Vec::with_capacity(workers);
+    for _ in 1..workers {
+        // One mapped file is mapped once for all workers; merged files are
+        // opened again for each worker.
+        let source = match first.share() {
+            Some(source) => source,
+            None => naudit_pcap::open_inputs(&cli.read).map_err(|error| error.to_string())?,
+        };
+        sources.push(source);
+    }
+    sources.insert(0, first);
     let mut shares = Vec::with_capacity(workers);
-    for index in 0..workers {
-        let files = naudit_pcap::open_inputs(&cli.read).map_err(|error| error.to_string())?;
-        shares.push(FlowShare::new(with_filter(files, filter.as_deref())?, index, workers));
+    for (index, source) in sources.into_iter().enumerate() {
+        shares.push(FlowShare::new(with_filter(source, filter.as_deref())?, index, workers));
     }
     Ok(Some(shares))
 }

@@ -111,7 +111,7 @@ fn check_header(bytes: &[u8]) -> Option<String> {
 }
 
 /// Parser state of one ERF input.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct ErfParser {
     /// Records read so far, packets or not.
     records_read: u64,

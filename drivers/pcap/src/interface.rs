@@ -18,7 +18,7 @@ const OPT_IF_TSOFFSET: u16 = 14;
 const OPTIONS_START: usize = 16;
 
 /// One interface of a pcapng section.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Interface {
     pub link_type: LinkType,
     /// Snapshot length; 0 means no limit.
@@ -183,7 +183,7 @@ enum Scale {
     Zero,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct TimestampClock {
     resolution: Resolution,
     scale: Scale,

@@ -85,6 +85,18 @@ pub enum CaptureSource {
     Merged(MergeSource),
 }
 
+impl CaptureSource {
+    /// Returns another source that reads the same input from its start,
+    /// sharing its memory mapping, when it is one mapped file that has not
+    /// been read yet; `None` otherwise.
+    pub fn share(&self) -> Option<CaptureSource> {
+        match self {
+            CaptureSource::Mapped(source) => source.share().map(CaptureSource::Mapped),
+            CaptureSource::Stream(_) | CaptureSource::Merged(_) => None,
+        }
+    }
+}
+
 /// Opens the capture inputs named by `paths` as one packet source.
 ///
 /// A path of `-` is standard input. One regular file is memory-mapped;

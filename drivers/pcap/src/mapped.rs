@@ -4,6 +4,8 @@
 use std::fs::File;
 use std::path::Path;
 
+use std::sync::Arc;
+
 use memmap2::Mmap;
 use naudit_engine::source::MAX_BATCH_PACKETS;
 use naudit_engine::{BatchStatus, PacketSource, PacketView, SourceCounters, SourceError};
@@ -19,7 +21,9 @@ use crate::records::{
 /// After the first error, `next_batch` returns [`BatchStatus::End`].
 pub struct MappedSource {
     name: String,
-    map: Mmap,
+    /// The mapping, shared with the sources that [`MappedSource::share`]
+    /// made, so that every worker reading the file uses one set of pages.
+    map: Arc<Mmap>,
     cursor: FileCursor,
     counters: SourceCounters,
     /// An error found after the packets of the last batch, returned next.
@@ -34,8 +38,28 @@ impl MappedSource {
         let (map, cursor) = map_file(path, &name)?;
         Ok(MappedSource {
             name,
-            map,
+            map: Arc::new(map),
             cursor,
+            counters: SourceCounters::default(),
+            pending_error: None,
+            finished: false,
+        })
+    }
+}
+
+impl MappedSource {
+    /// Returns another source that reads the same mapping from the first
+    /// record, or `None` once this source has started reading. Workers that
+    /// each read the whole file share its pages this way instead of each
+    /// faulting them into a mapping of its own.
+    pub fn share(&self) -> Option<MappedSource> {
+        if self.counters.received_pkts > 0 || self.finished || self.pending_error.is_some() {
+            return None;
+        }
+        Some(MappedSource {
+            name: self.name.clone(),
+            map: Arc::clone(&self.map),
+            cursor: self.cursor.clone(),
             counters: SourceCounters::default(),
             pending_error: None,
             finished: false,
@@ -146,6 +170,7 @@ fn map_read_only(file: &File, name: &str) -> Result<Mmap, SourceError> {
 }
 
 /// Position of a parser in a file that is wholly in memory.
+#[derive(Clone)]
 pub(crate) struct FileCursor {
     parser: RecordParser,
     /// Offset of the next record from the start of the file.

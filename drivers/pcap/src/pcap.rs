@@ -77,7 +77,7 @@ enum LengthOrder {
 }
 
 /// Parser state of one pcap file: the facts of its file header.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct PcapParser {
     order: ByteOrder,
     resolution: Resolution,

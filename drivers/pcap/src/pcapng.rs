@@ -44,7 +44,7 @@ const SIMPLE_PACKET_DATA_START: usize = 12;
 
 /// Parser state of one pcapng input: the current section's byte order and
 /// interfaces.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct PcapngParser {
     /// The input's name, for log lines.
     input: String,

@@ -78,7 +78,7 @@ pub(crate) enum Next {
 }
 
 /// The parser for one input's format, with the state it keeps between records.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum RecordParser {
     Pcap(PcapParser),
     Pcapng(PcapngParser),

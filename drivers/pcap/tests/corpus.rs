@@ -594,3 +594,19 @@ fn name_is_the_path_as_given() {
     assert_eq!(source.name(), path.to_string_lossy());
     assert!(matches!(source, CaptureSource::Mapped(_)));
 }
+
+#[test]
+fn shared_mapping_reads_same_packets() {
+    let paths = [corpus("http-dns-wikipedia-multiflow.pcap")];
+    let mut original = naudit_pcap::open_inputs(&paths).expect("open the capture");
+    let mut shared = original.share().expect("an unread mapped file can be shared");
+    let expected = read_all(&mut original);
+    let read = read_all(&mut shared);
+    assert!(expected.error.is_none() && read.error.is_none());
+    assert_eq!(read.packets.len(), expected.packets.len());
+    assert_eq!(read.packets, expected.packets);
+    assert!(original.share().is_none(), "a source that has started reading is not shared");
+
+    let merged = naudit_pcap::open_inputs(&[paths[0].clone(), corpus("vxlan-http.pcap")]).expect("open both");
+    assert!(merged.share().is_none(), "merged files are opened again instead");
+}
