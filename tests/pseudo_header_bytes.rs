@@ -1,6 +1,7 @@
 //! Byte counts of link types whose frames start with a header that the
 //! capture tool added: radiotap and NFLOG headers are left out of the
-//! counts, the Juniper header is counted, as argus 3.0.8 counts it.
+//! counts, the Juniper header is counted, as argus 3.0.8 counts it, and
+//! PPI headers are left out like radiotap.
 
 mod common;
 
@@ -77,5 +78,21 @@ fn juniper_header_counted() {
     assert_eq!(
         counts(capture, ("172.16.20.5", "59631"), ("172.16.20.3", "179")),
         [1, 0, 218, 0]
+    );
+}
+
+#[test]
+fn ppi_header_left_out() {
+    // tshark 4.0.17: six frames of 114 and 102 bytes, each with a 16-byte
+    // PPI header before an Ethernet frame (ppi.length 16, ppi.dlt 1).
+    // argus 3.0.8 reads no PPI captures.
+    let capture = "fmt-pcap-nsec-ppi-eth-dns.pcap";
+    assert_eq!(
+        counts(capture, ("192.168.88.77", "30490"), ("192.168.88.73", "30490")),
+        [2, 2, 196, 172]
+    );
+    assert_eq!(
+        counts(capture, ("192.168.88.73", "30490"), ("235.2.3.5", "30490")),
+        [2, 0, 196, 0]
     );
 }

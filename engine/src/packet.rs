@@ -1,7 +1,7 @@
 //! The packet model: one captured packet as a borrowed view.
 
 use crate::decode::erf::{ErfPayload, ErfRecord};
-use crate::decode::{ieee80211, nflog};
+use crate::decode::{ieee80211, nflog, ppi};
 
 /// Link-layer header type of a captured packet, numbered as the `LINKTYPE_`
 /// values of the pcap and pcapng formats (<https://www.tcpdump.org/linktypes.html>).
@@ -45,6 +45,8 @@ impl LinkType {
     pub const INFINIBAND: LinkType = LinkType(247);
     /// An Endace ERF record: its header, then the frame of its record type.
     pub const ERF: LinkType = LinkType(197);
+    /// Per-Packet Information header, then a packet of the link type it names.
+    pub const PPI: LinkType = LinkType(192);
 
     /// Length of the header a capture tool adds in front of the packet
     /// `data`, which was never on the wire. These are the Linux cooked
@@ -68,6 +70,7 @@ impl LinkType {
                 _ => 0,
             },
             LinkType::ERF => erf_pseudo_header_bytes(data),
+            LinkType::PPI => ppi::payload(data).map_or(0, |(_, packet)| before(packet)),
             _ => 0,
         }
     }

@@ -38,6 +38,7 @@ pub mod nflog;
 pub mod nsh;
 pub mod pbb;
 pub mod ppp;
+pub mod ppi;
 pub mod pppoe;
 pub mod teredo;
 pub mod vxlan;

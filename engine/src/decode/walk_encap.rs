@@ -30,7 +30,7 @@ use super::pppoe::PppoeHeader;
 use super::vxlan::{next_protocol, VxlanHeader};
 use super::walk::{at, walk_ethernet, walk_ethertype, walk_ipv4, walk_ipv6, walk_link, walk_llc, Step};
 use super::{
-    encapsulation, juniper, nflog, teredo, DecodeError, Decoded, Layer, Network, TunnelKind, TunnelSummary,
+    encapsulation, juniper, nflog, ppi, teredo, DecodeError, Decoded, Layer, Network, TunnelKind, TunnelSummary,
 };
 use crate::packet::LinkType;
 
@@ -105,6 +105,10 @@ pub(super) fn walk_other_link(link_type: LinkType, data: &[u8], decoded: &mut De
         LinkType::IPOIB => walk_ipoib(data, decoded),
         LinkType::INFINIBAND => super::ib::walk_native(data, decoded),
         LinkType::ERF => walk_erf(data, decoded),
+        LinkType::PPI => match ppi::payload(data) {
+            Ok((link_type, packet)) => walk_link(link_type, packet, decoded),
+            Err(error) => Err(at(Layer::Link)(error)),
+        },
         _ => return None,
     };
     Some(step)
