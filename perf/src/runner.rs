@@ -350,6 +350,8 @@ fn measure_latency(tool: &ToolResult) -> Result<crate::floor::LatencySummary, St
         }
         ToolKind::Nauditd { .. } => {
             let mut command = tool.command.clone();
+            // The percentiles are in the run summary, which -q turns off.
+            command.args.retain(|arg| arg != "-q");
             command.args.push("--batch-latency".into());
             let run = run_child(&command).map_err(|error| format!("cannot run: {error}"))?;
             if !run.status.success() {
