@@ -11,6 +11,7 @@ use naudit_engine::source::MAX_BATCH_PACKETS;
 use naudit_engine::{BatchStatus, PacketSource, PacketView, SourceCounters, SourceError};
 
 use crate::format::{open_parser, Detected};
+use crate::pcap::PcapFastLayout;
 use crate::records::{
     count_packet, cut_short_error, damaged_error, unsupported_error, Next, PacketRecord,
     RecordParser,
@@ -143,6 +144,7 @@ pub(crate) fn map_file(path: &Path, name: &str) -> Result<(Mmap, FileCursor), So
         }
     };
     let cursor = FileCursor {
+        fast: parser.fast_layout(),
         parser,
         offset: first_record_offset,
         packets_parsed: 0,
@@ -172,6 +174,8 @@ fn map_read_only(file: &File, name: &str) -> Result<Mmap, SourceError> {
 /// Position of a parser in a file that is wholly in memory.
 #[derive(Clone)]
 pub(crate) struct FileCursor {
+    /// The direct layout of a classic pcap file, tried before the parser.
+    fast: Option<PcapFastLayout>,
     parser: RecordParser,
     /// Offset of the next record from the start of the file.
     offset: usize,
@@ -188,6 +192,14 @@ impl FileCursor {
         input: &str,
         file_bytes: &[u8],
     ) -> Result<Option<(usize, PacketRecord)>, SourceError> {
+        if let Some(fast) = self.fast {
+            if let Some(record) = fast.packet(file_bytes.get(self.offset..).unwrap_or_default()) {
+                let start = self.offset;
+                self.offset += record.record_len;
+                self.packets_parsed += 1;
+                return Ok(Some((start, record)));
+            }
+        }
         loop {
             let remaining = file_bytes.get(self.offset..).unwrap_or_default();
             if remaining.is_empty() {

@@ -76,6 +76,53 @@ enum LengthOrder {
     WireFirstIfCapturedExceedsWire,
 }
 
+/// What reading a well-formed record of a classic pcap file needs when the
+/// captured length comes first and no FCS is cut: the reader walks such
+/// records without the general parser, which it still calls for every
+/// record this returns `None` for, so errors and odd layouts stay its own.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PcapFastLayout {
+    order: ByteOrder,
+    nanoseconds_per_unit: u64,
+    link_type: LinkType,
+}
+
+impl PcapFastLayout {
+    /// Length of a classic pcap record header.
+    const HEADER_LEN: usize = 16;
+
+    /// Returns the packet record at the start of `bytes` when the record is
+    /// whole and its captured length within the limit.
+    #[inline]
+    pub(crate) fn packet(&self, bytes: &[u8]) -> Option<PacketRecord> {
+        let header: &[u8; Self::HEADER_LEN] = bytes.get(..Self::HEADER_LEN)?.try_into().ok()?;
+        let word = |at: usize| {
+            let raw = [header[at], header[at + 1], header[at + 2], header[at + 3]];
+            match self.order {
+                ByteOrder::Little => u32::from_le_bytes(raw),
+                ByteOrder::Big => u32::from_be_bytes(raw),
+            }
+        };
+        let captured_len = word(8);
+        if captured_len > MAX_CAPTURED_LEN_BYTES {
+            return None;
+        }
+        let record_len = Self::HEADER_LEN + captured_len as usize;
+        if bytes.len() < record_len {
+            return None;
+        }
+        Some(PacketRecord {
+            record_len,
+            data_start: Self::HEADER_LEN,
+            captured_len: captured_len as usize,
+            wire_len: word(12),
+            timestamp_ns: u64::from(word(0)) * 1_000_000_000 + u64::from(word(4)) * self.nanoseconds_per_unit,
+            link_type: self.link_type,
+            port: 0,
+        })
+    }
+}
+
 /// Parser state of one pcap file: the facts of its file header.
 #[derive(Clone, Debug)]
 pub(crate) struct PcapParser {
@@ -92,6 +139,19 @@ pub(crate) struct PcapParser {
 }
 
 impl PcapParser {
+    /// Returns the layout for walking this file's records directly, when
+    /// they need nothing but the record header (no length swap, no FCS).
+    pub(crate) fn fast_layout(&self) -> Option<PcapFastLayout> {
+        let plain = self.lengths == LengthOrder::CapturedFirst
+            && self.fcs_len_bytes.unwrap_or(0) == 0
+            && self.record_header_len == PcapFastLayout::HEADER_LEN;
+        plain.then_some(PcapFastLayout {
+            order: self.order,
+            nanoseconds_per_unit: self.resolution.nanoseconds_per_unit(),
+            link_type: self.link_type,
+        })
+    }
+
     /// Parses the file header at the start of `bytes`.
     pub(crate) fn from_file_header(bytes: &[u8]) -> Result<PcapParser, HeaderError> {
         let cut_short = HeaderError::CutShort {

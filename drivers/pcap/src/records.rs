@@ -10,7 +10,7 @@
 use naudit_engine::{LinkType, PacketView, SourceCounters, SourceError};
 
 use crate::erf::ErfParser;
-use crate::pcap::PcapParser;
+use crate::pcap::{PcapFastLayout, PcapParser};
 use crate::pcapng::PcapngParser;
 
 /// Maximum captured length of one packet, in bytes. libpcap 1.10 rejects
@@ -86,6 +86,14 @@ pub(crate) enum RecordParser {
 }
 
 impl RecordParser {
+    /// Returns the direct record layout of a classic pcap input, if it has one.
+    pub(crate) fn fast_layout(&self) -> Option<PcapFastLayout> {
+        match self {
+            RecordParser::Pcap(parser) => parser.fast_layout(),
+            RecordParser::Pcapng(_) | RecordParser::Erf(_) => None,
+        }
+    }
+
     /// Parses the record that starts at `bytes[0]`.
     #[inline]
     pub(crate) fn next(&mut self, bytes: &[u8]) -> Next {
