@@ -76,9 +76,11 @@ pub struct Cli {
     #[arg(long = "ring-block-size", value_name = "BYTES", default_value_t = 4 << 20)]
     pub ring_block_bytes: u32,
 
-    /// Blocks in each AF_PACKET ring (one ring per worker).
-    #[arg(long = "ring-blocks", value_name = "COUNT", default_value_t = 64)]
-    pub ring_blocks: u32,
+    /// Blocks in each AF_PACKET ring (one ring per worker). Default: the
+    /// rings of all workers together take about 1/64 of the machine's
+    /// memory, from 8 to 64 blocks per ring.
+    #[arg(long = "ring-blocks", value_name = "COUNT")]
+    pub ring_blocks: Option<u32>,
 
     /// Packet filter, as tcpdump takes it (for example `tcp port 80`),
     /// compiled with libpcap. It runs in the kernel for the libpcap driver
@@ -246,11 +248,31 @@ impl Cli {
         (!expression.trim().is_empty()).then_some(expression)
     }
 
+    /// The AF_PACKET ring blocks per worker: `--ring-blocks`, else enough
+    /// for all rings to take about 1/64 of `memory_bytes`, clamped to
+    /// [`MIN_DEFAULT_RING_BLOCKS`, `MAX_DEFAULT_RING_BLOCKS`].
+    pub fn ring_block_count(&self, memory_bytes: u64) -> u32 {
+        if let Some(blocks) = self.ring_blocks {
+            return blocks;
+        }
+        let rings_bytes = memory_bytes / 64;
+        let per_ring_bytes = rings_bytes / self.worker_count().max(1) as u64;
+        let blocks = per_ring_bytes / u64::from(self.ring_block_bytes.max(1));
+        blocks.clamp(u64::from(MIN_DEFAULT_RING_BLOCKS), u64::from(MAX_DEFAULT_RING_BLOCKS)) as u32
+    }
+
     /// The number of workers asked for, else one per available core.
     pub fn worker_count(&self) -> usize {
         self.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |count| count.get()))
     }
 }
+
+/// Fewest AF_PACKET ring blocks per worker by default (32 MiB of 4 MiB
+/// blocks), so a small machine still absorbs bursts.
+pub const MIN_DEFAULT_RING_BLOCKS: u32 = 8;
+/// Most AF_PACKET ring blocks per worker by default (256 MiB of 4 MiB
+/// blocks); larger rings are for `--ring-blocks`.
+pub const MAX_DEFAULT_RING_BLOCKS: u32 = 64;
 
 /// Record formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -274,4 +296,27 @@ pub fn seconds_to_ns(option: &str, seconds: f64) -> Result<u64, String> {
         return Err(format!("invalid value {seconds} for {option}: give a number of seconds, 0 or more"));
     }
     Ok((seconds * 1e9).round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::parse_from([&["nauditd", "-i", "lo"], args].concat())
+    }
+
+    #[test]
+    fn ring_blocks_follow_memory_and_workers() {
+        const GIB: u64 = 1 << 30;
+        // 16 GiB over 8 workers: 32 MiB per ring, 8 blocks of 4 MiB.
+        assert_eq!(cli(&["--workers", "8"]).ring_block_count(16 * GIB), 8);
+        // 24 GiB over 2 workers: 192 MiB per ring.
+        assert_eq!(cli(&["--workers", "2"]).ring_block_count(24 * GIB), 48);
+        assert_eq!(cli(&["--workers", "1"]).ring_block_count(512 * GIB), MAX_DEFAULT_RING_BLOCKS);
+        assert_eq!(cli(&["--workers", "64"]).ring_block_count(GIB), MIN_DEFAULT_RING_BLOCKS);
+        assert_eq!(cli(&["--workers", "8", "--ring-blocks", "200"]).ring_block_count(GIB), 200);
+    }
 }

@@ -128,7 +128,7 @@ pub fn open(cli: &Cli) -> Result<Input, String> {
             let config = AfPacketConfig {
                 queues: cli.worker_count(),
                 block_size_bytes: cli.ring_block_bytes,
-                block_count: cli.ring_blocks,
+                block_count: cli.ring_block_count(total_memory_bytes()),
                 frame_size_bytes: cli.snaplen,
                 block_timeout_ms: AFPACKET_BLOCK_TIMEOUT_MS,
                 promiscuous: !cli.no_promiscuous,
@@ -291,4 +291,18 @@ fn list_rdma_devices() -> Result<(), String> {
 #[cfg(not(feature = "ibverbs"))]
 fn list_rdma_devices() -> Result<(), String> {
     Err(NO_IBVERBS.to_string())
+}
+
+/// Total memory of the machine from /proc/meminfo, or 4 GiB where it cannot
+/// be read, which gives modest AF_PACKET rings.
+fn total_memory_bytes() -> u64 {
+    const FALLBACK_BYTES: u64 = 4 << 30;
+    let Ok(meminfo) = std::fs::read_to_string("/proc/meminfo") else {
+        return FALLBACK_BYTES;
+    };
+    meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))
+        .and_then(|value| value.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(FALLBACK_BYTES, |kibibytes| kibibytes * 1024)
 }

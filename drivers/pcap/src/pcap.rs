@@ -76,10 +76,11 @@ enum LengthOrder {
     WireFirstIfCapturedExceedsWire,
 }
 
-/// What reading a well-formed record of a classic pcap file needs when the
-/// captured length comes first and no FCS is cut: the reader walks such
-/// records without the general parser, which it still calls for every
-/// record this returns `None` for, so errors and odd layouts stay its own.
+/// Byte order, timestamp unit and link type of a classic pcap file whose
+/// records need nothing but their header: the captured length comes first
+/// and no FCS is cut. The mapped reader walks such records directly. For
+/// every record that [`PcapFastLayout::packet`] rejects it calls the
+/// general parser, which reports errors as before.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PcapFastLayout {
     order: ByteOrder,
