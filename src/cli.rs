@@ -11,7 +11,7 @@ use clap::{Parser, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "nauditd", version, about, long_about = None)]
 pub struct Cli {
-    /// Capture file to read (pcap or pcapng; `-` reads standard input).
+    /// Capture file to read (pcap, pcapng or ERF; `-` reads standard input).
     /// Repeat -r to read several files, merged into one input in timestamp
     /// order.
     #[arg(
