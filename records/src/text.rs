@@ -46,9 +46,21 @@ fn write_endpoint(out: &mut String, scratch: &mut String, record: &FlowRecord, s
     let address_len = scratch.len();
     columns::write_port(scratch, record, source);
     if scratch.len() > address_len {
-        scratch.insert(address_len, ':');
+        let separator = port_separator(&scratch[..address_len]);
+        scratch.insert(address_len, separator);
     }
     let _ = write!(out, "{scratch:<42}");
+}
+
+/// Returns the character between an address and its port: `:`, or `.`
+/// after an address that contains colons (IPv6, MAC), as ra prints it, so
+/// the port cannot be read as part of the address.
+fn port_separator(address: &str) -> char {
+    if address.contains(':') {
+        '.'
+    } else {
+        ':'
+    }
 }
 
 /// Appends one record as a table line, newline included.
@@ -76,6 +88,13 @@ pub fn write_text_line(out: &mut String, scratch: &mut String, record: &FlowReco
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn port_separator_keeps_addresses_readable() {
+        assert_eq!(port_separator("192.168.1.1"), ':');
+        assert_eq!(port_separator("fe80::217:f2ff:fed7:cf65"), '.');
+        assert_eq!(port_separator("00:13:7f:4f:8e:f2"), '.');
+    }
 
     #[test]
     fn utc_formatting() {
