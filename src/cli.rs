@@ -248,7 +248,7 @@ impl Cli {
         (!expression.trim().is_empty()).then_some(expression)
     }
 
-    /// The AF_PACKET ring blocks per worker: `--ring-blocks`, else enough
+    /// Returns the AF_PACKET ring blocks per worker: `--ring-blocks`, else enough
     /// for all rings to take about 1/64 of `memory_bytes`, clamped to
     /// [`MIN_DEFAULT_RING_BLOCKS`, `MAX_DEFAULT_RING_BLOCKS`].
     pub fn ring_block_count(&self, memory_bytes: u64) -> u32 {

@@ -19,7 +19,7 @@ use naudit_records::{Format, RecordWriter};
 
 use crate::cli::{Cli, OutputFormat};
 
-/// Longest time a record waits in a buffer while later records arrive,
+/// Maximum time a record waits in a buffer while later records arrive,
 /// so that a reader such as `tail -F` gets records soon after they are
 /// emitted.
 ///

@@ -8,7 +8,7 @@
 //! microseconds, which the driver reads, so one port and one worker give
 //! exactly the file driver's records. When a capture is split over two
 //! ports, each worker's clock follows only its own port, so flows may time
-//! out or report status at other packets than with the file driver: those
+//! out or report status at other packets than with the file driver. Those
 //! runs are compared per flow on the sums of packets and bytes, the first
 //! start time and the last end time.
 
@@ -87,7 +87,7 @@ fn flow_totals(csv: &str) -> FlowTotals {
     totals
 }
 
-/// The records of a CSV output as sorted rows, header first.
+/// Returns the records of a CSV output as sorted rows, header first.
 fn sorted_records(csv: &str) -> Vec<Vec<String>> {
     let mut rows = csv_rows(csv);
     rows[1..].sort();

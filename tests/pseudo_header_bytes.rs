@@ -1,7 +1,6 @@
 //! Byte counts of link types whose frames start with a header that the
-//! capture tool added: radiotap and NFLOG headers are left out of the
-//! counts, the Juniper header is counted, as argus 3.0.8 counts it, and
-//! PPI headers are left out like radiotap.
+//! capture tool added. Radiotap, NFLOG and PPI headers are left out of the
+//! counts. The Juniper header is counted, as argus 3.0.8 counts it.
 
 mod common;
 

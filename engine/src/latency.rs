@@ -53,7 +53,7 @@ impl BatchLatency {
     }
 
     /// Adds another worker's batches to these. Fails only when `other`
-    /// holds a value beyond this histogram's bounds, which two histograms
+    /// contains a value beyond this histogram's bounds, which two histograms
     /// from [`BatchLatency::new`] never do.
     pub fn add(&mut self, other: &BatchLatency) -> Result<(), AdditionError> {
         self.histogram.add(&other.histogram)

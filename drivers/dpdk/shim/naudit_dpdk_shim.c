@@ -57,7 +57,7 @@ struct naudit_port_stats {
     uint64_t rx_nombuf;
 };
 
-/* Where a port's packet timestamps come from; must match
+/* Sources of a port's packet timestamps; the values must match
  * `TIMESTAMP_SOURCE_*` in src/sys.rs. */
 #define NAUDIT_TIMESTAMP_NONE 0
 /* The RX timestamp offload: the NIC writes ticks of its own clock. */

@@ -242,7 +242,7 @@ impl Drop for Mempool {
     }
 }
 
-/// What writes the timestamps of a started port's packets.
+/// Source of the timestamps of a started port's packets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TimestampSource {
     /// The RX timestamp offload: ticks of the NIC's clock.

@@ -86,9 +86,9 @@ pub enum CaptureSource {
 }
 
 impl CaptureSource {
-    /// Returns another source that reads the same input from its start,
-    /// sharing its memory mapping, when it is one mapped file that has not
-    /// been read yet; `None` otherwise.
+    /// Returns another source that reads the same input from its start and
+    /// shares its memory mapping. Only one mapped file that has not been
+    /// read yet can be shared; other inputs return `None`.
     pub fn share(&self) -> Option<CaptureSource> {
         match self {
             CaptureSource::Mapped(source) => source.share().map(CaptureSource::Mapped),

@@ -602,7 +602,8 @@ fn shared_mapping_reads_same_packets() {
     let mut shared = original.share().expect("an unread mapped file can be shared");
     let expected = read_all(&mut original);
     let read = read_all(&mut shared);
-    assert!(expected.error.is_none() && read.error.is_none());
+    assert!(expected.error.is_none(), "the original reads to the end");
+    assert!(read.error.is_none(), "the shared source reads to the end");
     assert_eq!(read.packets.len(), expected.packets.len());
     assert_eq!(read.packets, expected.packets);
     assert!(original.share().is_none(), "a source that has started reading is not shared");

@@ -38,7 +38,7 @@ pub fn payload(data: &[u8]) -> Result<(LinkType, &[u8]), DecodeError> {
 mod tests {
     use super::*;
 
-    /// A PPI header of `header_len` bytes for `link_type`, then `packet`.
+    /// Builds a PPI header of `header_len` bytes for `link_type`, then `packet`.
     fn ppi(header_len: u16, link_type: u32, packet: &[u8]) -> Vec<u8> {
         let mut frame = vec![VERSION, 0];
         frame.extend_from_slice(&header_len.to_le_bytes());

@@ -54,7 +54,7 @@ fn hash_pair(hasher: &mut FxHasher64, src: IpAddr, dst: IpAddr, protocol: u8) {
     }
 }
 
-/// An address as one number: IPv4 in the low 32 bits.
+/// Returns an address as one number, IPv4 in the low 32 bits.
 fn address_bits(address: IpAddr) -> u128 {
     match address {
         IpAddr::V4(address) => u128::from(u32::from(address)),
