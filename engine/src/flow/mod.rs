@@ -1,12 +1,15 @@
 //! Flows: canonical bidirectional keys, the per-worker flow shard, TCP state
 //! tracking, timers, and the record model the encoders consume.
 
+pub mod extras;
 pub mod fragments;
 pub mod gre_keys;
 pub mod ib;
 pub mod key;
+pub mod pool;
 pub mod record;
 pub mod shard;
+pub mod side;
 pub mod state;
 pub mod tcp;
 pub mod timeouts;

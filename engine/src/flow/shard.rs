@@ -13,6 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 
 use crate::decode::{IpInfo, Network, QuotedPacket, Transport};
+use crate::flow::extras::FlowTables;
 use crate::flow::fragments::{DatagramKey, FragmentOutcome, FragmentTable, PendingFragment};
 use crate::flow::gre_keys::GreKeyPairing;
 use crate::flow::ib::IbFlows;
@@ -153,6 +154,7 @@ pub struct FlowShard {
     slots: Vec<Slot>,
     free_slots: Vec<u32>,
     index: HashMap<FlowKey, u32, BuildHasherDefault<FxHasher64>>,
+    tables: FlowTables,
     lists: [List; CLASS_COUNT],
     interval_starts: VecDeque<IntervalStart>,
     fragments: FragmentTable,
@@ -172,6 +174,7 @@ impl FlowShard {
             slots: Vec::with_capacity(capacity),
             free_slots: Vec::with_capacity(capacity),
             index: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+            tables: FlowTables::with_capacity(capacity),
             lists: [List { head: NO_SLOT, tail: NO_SLOT }; CLASS_COUNT],
             interval_starts: VecDeque::with_capacity(capacity),
             fragments: FragmentTable::new(config.capacity_datagrams, config.timeouts.fragment_idle_ns),
@@ -363,7 +366,7 @@ impl FlowShard {
         if self.index.len() >= self.config.capacity_flows {
             self.evict_least_recent(sink);
         }
-        let state = FlowState::new(key, direction, packet.decoded);
+        let state = FlowState::new(key, direction, packet.decoded, &mut self.tables);
         let class = Class::of(&key);
         let slot = match self.free_slots.pop() {
             Some(slot) => {
@@ -396,7 +399,7 @@ impl FlowShard {
             } else {
                 RecordCause::IdleTimeout
             }
-        } else if entry.state.is_superseded_by(packet.decoded) {
+        } else if entry.state.is_superseded_by(packet.decoded, &self.tables) {
             RecordCause::Closed
         } else {
             return true;
@@ -409,7 +412,7 @@ impl FlowShard {
         let entry = &mut self.slots[slot as usize];
         let was_empty = entry.state.interval_is_empty();
         let was_closed = entry.state.is_closed();
-        entry.state.add_packet(packet, direction);
+        entry.state.add_packet(packet, direction, &mut self.tables);
         if let FlowKey::Infiniband { .. } = entry.state.key {
             self.ib.add_packet(slot, direction == entry.state.source_direction, packet.decoded);
         }
@@ -433,7 +436,7 @@ impl FlowShard {
         let worker_id = self.config.worker_id;
         let state = &mut self.slots[slot as usize].state;
         let cause = if state.report_index == 0 { RecordCause::Start } else { RecordCause::Status };
-        if let Some(mut record) = state.take_record(cause, worker_id) {
+        if let Some(mut record) = state.take_record(cause, worker_id, &mut self.tables) {
             if let FlowKey::Infiniband { .. } = record.key {
                 record.ib = self.ib.take_summary(slot);
             }
@@ -446,7 +449,7 @@ impl FlowShard {
     fn finish(&mut self, slot: u32, cause: RecordCause, sink: &mut impl RecordSink) {
         let worker_id = self.config.worker_id;
         let entry = &mut self.slots[slot as usize];
-        if let Some(mut record) = entry.state.take_record(cause, worker_id) {
+        if let Some(mut record) = entry.state.take_record(cause, worker_id, &mut self.tables) {
             if let FlowKey::Infiniband { .. } = record.key {
                 record.ib = self.ib.take_summary(slot);
             }
@@ -462,6 +465,7 @@ impl FlowShard {
             _ => {}
         }
         let key = entry.state.key;
+        entry.state.release(&mut self.tables);
         entry.generation = entry.generation.wrapping_add(1);
         self.index.remove(&key);
         self.gre_keys.forget(&key);
@@ -499,7 +503,7 @@ impl FlowShard {
         };
         let (canonical, _) = key.canonical();
         if let Some(&slot) = self.index.get(&canonical) {
-            self.slots[slot as usize].state.note_icmp_error(IcmpError {
+            let error = IcmpError {
                 icmp_type,
                 code,
                 is_icmpv6,
@@ -508,7 +512,8 @@ impl FlowShard {
                 quoted_src: quoted.src,
                 quoted_dst: quoted.dst,
                 time_ns: packet.time_ns,
-            });
+            };
+            self.slots[slot as usize].state.note_icmp_error(error, &mut self.tables);
         }
     }
 

@@ -1,9 +1,13 @@
-//! The state of one flow between two reports: counters per direction, the
-//! TCP tracker, and the bookkeeping that turns them into a record.
+//! The state of one flow between two reports: what every packet updates,
+//! kept compact in the flow's slot, with handles to the TCP tracker and the
+//! rare fields in the shard's [`FlowTables`].
 
 use crate::decode::{Decoded, Network, Transport, TunnelSummary};
+use crate::flow::extras::{FlowExtras, FlowTables};
 use crate::flow::key::{FlowKey, KeyDirection};
-use crate::flow::record::{DirectionStats, FlowRecord, IcmpError, RecordCause};
+use crate::flow::pool::NO_ENTRY;
+use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
+use crate::flow::side::SideCounters;
 use crate::flow::tcp::{Side, TcpTracker};
 
 /// Facts of one packet that the flow layer uses.
@@ -22,40 +26,40 @@ pub struct PacketFacts<'d> {
 struct Interval {
     first_ns: u64,
     last_ns: u64,
-    src: DirectionStats,
-    dst: DirectionStats,
+    /// The source's side, then the destination's.
+    sides: [SideCounters; 2],
 }
 
 impl Interval {
     fn is_empty(&self) -> bool {
-        self.src.pkts == 0 && self.dst.pkts == 0
+        self.sides[0].pkts == 0 && self.sides[1].pkts == 0
     }
 }
 
+/// The TCP connection closed: FINs acknowledged or a reset.
+const TCP_CLOSED: u8 = 1 << 0;
+/// An ARP request got its reply.
+const ARP_ANSWERED: u8 = 1 << 1;
+
 /// One flow as a shard holds it.
+///
+/// The state owns entries in the shard's [`FlowTables`]:
+/// [`FlowState::release`] must free them before the state is dropped.
 #[derive(Clone, Copy, Debug)]
 pub struct FlowState {
     /// The flow's key in canonical order.
     pub key: FlowKey,
-    /// Which canonical direction the flow's source sends in.
-    pub source_direction: KeyDirection,
     /// Time of the flow's last packet.
     pub last_ns: u64,
-    /// TCP tracker, for TCP flows.
-    pub tcp: Option<TcpTracker>,
+    interval: Interval,
+    encapsulation: [u32; 2],
     /// Number of records emitted for this flow so far.
     pub report_index: u32,
-    /// For ARP: the hardware address of the side that answered.
-    pub arp_reply_mac: Option<[u8; 6]>,
-    /// For DNS over UDP: the transaction identifier of the flow's query.
-    pub dns_id: Option<u16>,
-    /// The innermost tunnel of the flow's first tunnelled packet, with
-    /// `outer_src` on the flow's source side.
-    pub tunnel: Option<TunnelSummary>,
-    interval: Interval,
-    icmp_error: Option<IcmpError>,
-    encapsulation: [u32; 2],
-    mpls_label: [Option<u32>; 2],
+    tcp: u32,
+    extras: u32,
+    /// The canonical direction that the flow's source sends in.
+    pub source_direction: KeyDirection,
+    closed: u8,
 }
 
 /// ARP opcodes of answers: reply (2) and RARP reply (4), RFC 826 and 903.
@@ -63,34 +67,59 @@ const ARP_REPLY_OPCODES: [u16; 2] = [2, 4];
 
 impl FlowState {
     /// Starts a flow whose first packet travels in `packet_direction` of the
-    /// canonical `key`.
+    /// canonical `key`, taking a TCP tracker from `tables` for TCP.
     ///
     /// The sender of the first packet becomes the source, except that an
     /// answer seen first (a TCP SYN-ACK, an ARP reply) makes its receiver
     /// the source, as argus does.
-    pub fn new(key: FlowKey, packet_direction: KeyDirection, decoded: &Decoded) -> FlowState {
+    pub fn new(
+        key: FlowKey,
+        packet_direction: KeyDirection,
+        decoded: &Decoded,
+        tables: &mut FlowTables,
+    ) -> FlowState {
         let syn_ack_first = matches!(
             decoded.transport,
             Transport::Tcp(tcp) if tcp.flags & crate::decode::tcp_flag::SYN != 0
                 && tcp.flags & crate::decode::tcp_flag::ACK != 0
         );
-        let arp_reply_first = matches!(decoded.network, Network::Arp(arp) if ARP_REPLY_OPCODES.contains(&arp.opcode));
+        let arp_reply_first =
+            matches!(decoded.network, Network::Arp(arp) if ARP_REPLY_OPCODES.contains(&arp.opcode));
         let answer_first = syn_ack_first || arp_reply_first;
-        let source_direction = if answer_first { packet_direction.flipped() } else { packet_direction };
+        let source_direction = if answer_first {
+            packet_direction.flipped()
+        } else {
+            packet_direction
+        };
         let is_tcp = matches!(key, FlowKey::Ip { protocol: 6, .. });
         FlowState {
             key,
-            source_direction,
             last_ns: 0,
-            tcp: is_tcp.then(TcpTracker::default),
-            report_index: 0,
-            arp_reply_mac: None,
-            dns_id: None,
-            tunnel: None,
             interval: Interval::default(),
-            icmp_error: None,
             encapsulation: [0; 2],
-            mpls_label: [None; 2],
+            report_index: 0,
+            tcp: if is_tcp {
+                tables.tcp.insert(TcpTracker::default())
+            } else {
+                NO_ENTRY
+            },
+            extras: NO_ENTRY,
+            source_direction,
+            closed: 0,
+        }
+    }
+
+    /// Returns the flow's entries to `tables`.
+    pub fn release(&mut self, tables: &mut FlowTables) {
+        if self.tcp != NO_ENTRY {
+            tables
+                .tcp
+                .remove(std::mem::replace(&mut self.tcp, NO_ENTRY));
+        }
+        if self.extras != NO_ENTRY {
+            tables
+                .extras
+                .remove(std::mem::replace(&mut self.extras, NO_ENTRY));
         }
     }
 
@@ -107,16 +136,28 @@ impl FlowState {
     /// True once the conversation is over: a TCP connection closed (FINs
     /// acknowledged or a reset), or an ARP request was answered.
     pub fn is_closed(&self) -> bool {
-        self.tcp.is_some_and(|tcp| tcp.is_closed()) || self.arp_reply_mac.is_some()
+        self.closed != 0
+    }
+
+    fn extras<'t>(&self, tables: &'t FlowTables) -> Option<&'t FlowExtras> {
+        (self.extras != NO_ENTRY).then(|| tables.extras.get(self.extras))
+    }
+
+    fn extras_mut<'t>(&mut self, tables: &'t mut FlowTables) -> &'t mut FlowExtras {
+        if self.extras == NO_ENTRY {
+            self.extras = tables.extras.insert(FlowExtras::default());
+        }
+        tables.extras.get_mut(self.extras)
     }
 
     /// Decides whether `decoded` opens a new conversation on this flow's
     /// key, so that the flow must end first. That is a SYN after a TCP close,
     /// an ARP request after the reply, or a DNS query with a new transaction
     /// identifier, because argus reports each DNS transaction on its own.
-    pub fn is_superseded_by(&self, decoded: &Decoded) -> bool {
+    pub fn is_superseded_by(&self, decoded: &Decoded, tables: &FlowTables) -> bool {
         if let Some(dns) = decoded.dns {
-            if !dns.is_response && self.dns_id.is_some_and(|id| id != dns.id) {
+            let query_id = self.extras(tables).and_then(|extras| extras.dns_id);
+            if !dns.is_response && query_id.is_some_and(|id| id != dns.id) {
                 return true;
             }
         }
@@ -135,16 +176,26 @@ impl FlowState {
 
     /// Notes an ICMP error that quoted one of this flow's packets: the
     /// record shows the error, and its last time covers it.
-    pub fn note_icmp_error(&mut self, error: IcmpError) {
+    pub fn note_icmp_error(&mut self, error: IcmpError, tables: &mut FlowTables) {
         if !self.interval.is_empty() {
             self.interval.last_ns = self.interval.last_ns.max(error.time_ns);
         }
-        self.icmp_error = Some(error);
+        self.extras_mut(tables).icmp_error = Some(error);
     }
 
     /// Adds one packet travelling in `packet_direction` of the canonical key.
-    pub fn add_packet(&mut self, packet: &PacketFacts<'_>, packet_direction: KeyDirection) {
-        let side = if packet_direction == self.source_direction { Side::Source } else { Side::Destination };
+    pub fn add_packet(
+        &mut self,
+        packet: &PacketFacts<'_>,
+        packet_direction: KeyDirection,
+        tables: &mut FlowTables,
+    ) {
+        let side = if packet_direction == self.source_direction {
+            Side::Source
+        } else {
+            Side::Destination
+        };
+        let side_index = usize::from(side == Side::Destination);
         let decoded = packet.decoded;
         let interval = &mut self.interval;
         if interval.is_empty() {
@@ -156,100 +207,121 @@ impl FlowState {
         }
         self.last_ns = self.last_ns.max(packet.time_ns);
 
-        let stats = match side {
-            Side::Source => &mut interval.src,
-            Side::Destination => &mut interval.dst,
-        };
-        if stats.pkts == 0 {
-            stats.min_packet_bytes = packet.bytes;
-        }
-        stats.pkts += 1;
-        stats.bytes += u64::from(packet.bytes);
-        stats.app_bytes += u64::from(decoded.app_bytes);
-        stats.min_packet_bytes = stats.min_packet_bytes.min(packet.bytes);
-        stats.max_packet_bytes = stats.max_packet_bytes.max(packet.bytes);
-
+        let counters = &mut interval.sides[side_index];
+        counters.add_packet(packet.bytes, decoded.app_bytes);
         let link = &decoded.link;
-        let side_index = usize::from(side == Side::Destination);
-        self.encapsulation[side_index] |= decoded.encapsulation;
-        if link.mpls_count > 0 {
-            self.mpls_label[side_index] = Some(link.mpls_labels[0]);
-        }
         if let Some(mac) = link.src_mac {
-            if stats.mac.is_some_and(|seen| seen != mac) {
-                stats.several_macs = true;
-            }
-            stats.mac = Some(mac);
+            counters.note_mac(mac);
         }
         if link.vlan_count > 0 {
-            stats.vlan_tci = Some(link.vlan_ids[0]);
+            counters.note_vlan(link.vlan_ids[0]);
         }
-
         let ip = match decoded.network {
             Network::Ipv4(ip) | Network::Ipv6(ip) => Some(ip),
-            Network::Arp(arp) => {
-                if side == Side::Destination && ARP_REPLY_OPCODES.contains(&arp.opcode) {
-                    self.arp_reply_mac = Some(arp.sender_mac);
-                }
-                None
-            }
-            Network::None | Network::Infiniband(_) => None,
+            Network::Arp(_) | Network::None | Network::Infiniband(_) => None,
         };
-        if let Some(ip) = ip {
-            stats.ttl = ip.ttl;
-            stats.tos = ip.tos;
-            stats.ip_id = ip.ip_id;
-            stats.ip_options |= ip.options;
-            stats.fragments |= ip.fragment.is_some();
+        if let Some(ip) = &ip {
+            counters.note_ip(ip);
         }
-
-        if let (None, Some(tunnel)) = (self.tunnel, decoded.tunnel) {
-            self.tunnel = Some(match side {
-                Side::Source => tunnel,
-                Side::Destination => TunnelSummary { outer_src: tunnel.outer_dst, outer_dst: tunnel.outer_src, ..tunnel },
-            });
+        self.encapsulation[side_index] |= decoded.encapsulation;
+        if link.mpls_count > 0 {
+            self.extras_mut(tables).mpls_label[side_index] = Some(link.mpls_labels[0]);
         }
-
+        if let Network::Arp(arp) = decoded.network {
+            if side == Side::Destination && ARP_REPLY_OPCODES.contains(&arp.opcode) {
+                self.extras_mut(tables).arp_reply_mac = Some(arp.sender_mac);
+                self.closed |= ARP_ANSWERED;
+            }
+        }
+        if let Some(tunnel) = decoded.tunnel {
+            let extras = self.extras_mut(tables);
+            if extras.tunnel.is_none() {
+                extras.tunnel = Some(match side {
+                    Side::Source => tunnel,
+                    Side::Destination => TunnelSummary {
+                        outer_src: tunnel.outer_dst,
+                        outer_dst: tunnel.outer_src,
+                        ..tunnel
+                    },
+                });
+            }
+        }
         if let Some(dns) = decoded.dns {
             if !dns.is_response {
-                self.dns_id.get_or_insert(dns.id);
+                self.extras_mut(tables).dns_id.get_or_insert(dns.id);
             }
         }
 
-        if let (Some(tracker), Transport::Tcp(tcp)) = (self.tcp.as_mut(), &decoded.transport) {
+        if let (true, Transport::Tcp(tcp)) = (self.tcp != NO_ENTRY, &decoded.transport) {
             let tos = ip.map_or(0, |ip| ip.tos);
+            let tracker = tables.tcp.get_mut(self.tcp);
             tracker.update(side, tcp, tos, decoded.app_bytes, packet.time_ns);
+            if tracker.is_closed() {
+                self.closed |= TCP_CLOSED;
+            }
         }
     }
 
     /// Builds the record of the current interval and starts a new one.
     /// Returns `None` when the interval has no packet.
-    pub fn take_record(&mut self, cause: RecordCause, worker_id: u16) -> Option<FlowRecord> {
+    pub fn take_record(
+        &mut self,
+        cause: RecordCause,
+        worker_id: u16,
+        tables: &mut FlowTables,
+    ) -> Option<FlowRecord> {
         if self.interval.is_empty() {
             return None;
         }
         let interval = std::mem::take(&mut self.interval);
+        let tcp = (self.tcp != NO_ENTRY).then(|| tables.tcp.get_mut(self.tcp));
+        let summary = tcp.map(|tracker| {
+            let summary = tracker.summary();
+            tracker.start_interval();
+            summary
+        });
+        let extras = if self.extras == NO_ENTRY {
+            FlowExtras::default()
+        } else {
+            let stored = tables.extras.get_mut(self.extras);
+            let extras = *stored;
+            stored.icmp_error = None;
+            extras
+        };
         let record = FlowRecord {
             key: self.key.oriented(self.source_direction),
             cause,
             start_ns: interval.first_ns,
             last_ns: interval.last_ns,
-            src: interval.src,
-            dst: interval.dst,
-            tcp: self.tcp.map(|tcp| tcp.summary()),
-            arp_reply_mac: self.arp_reply_mac,
-            icmp_error: self.icmp_error.take(),
+            src: interval.sides[0].to_stats(),
+            dst: interval.sides[1].to_stats(),
+            tcp: summary,
+            arp_reply_mac: extras.arp_reply_mac,
+            icmp_error: extras.icmp_error,
             encapsulation: self.encapsulation,
-            mpls_label: self.mpls_label,
+            mpls_label: extras.mpls_label,
             report_index: self.report_index,
             worker_id,
-            tunnel: self.tunnel,
+            tunnel: extras.tunnel,
             ib: None,
         };
         self.report_index += 1;
-        if let Some(tcp) = self.tcp.as_mut() {
-            tcp.start_interval();
-        }
         Some(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_state_stays_compact() {
+        // The slot contains what every packet touches, so growing it costs every
+        // active flow. Raise this bound only with a reason.
+        assert!(
+            std::mem::size_of::<FlowState>() <= 208,
+            "FlowState is {} bytes",
+            std::mem::size_of::<FlowState>()
+        );
     }
 }

@@ -17,15 +17,33 @@ pub enum Side {
 }
 
 /// TCP state of one flow, updated segment by segment.
+///
+/// Optional times and sequence numbers are presence bits in `marks`
+/// rather than `Option`s, which keeps the tracker to two cache lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TcpTracker {
-    summary: TcpSummary,
-    syn_ns: Option<u64>,
-    syn_ack_ns: Option<u64>,
-    src_fin_seq: Option<u32>,
-    dst_fin_seq: Option<u32>,
-    src_seen: bool,
-    dst_seen: bool,
+    src: TcpDirection,
+    dst: TcpDirection,
+    syn_ns: u64,
+    syn_ack_ns: u64,
+    syn_to_syn_ack_ns: u64,
+    syn_ack_to_ack_ns: u64,
+    status: u32,
+    src_fin_seq: u32,
+    dst_fin_seq: u32,
+    marks: u8,
+}
+
+/// Bits of [`TcpTracker::marks`].
+mod mark {
+    pub const SYN_TIME: u8 = 1 << 0;
+    pub const SYN_ACK_TIME: u8 = 1 << 1;
+    pub const SYN_TO_SYN_ACK: u8 = 1 << 2;
+    pub const SYN_ACK_TO_ACK: u8 = 1 << 3;
+    pub const SRC_FIN_PENDING: u8 = 1 << 4;
+    pub const DST_FIN_PENDING: u8 = 1 << 5;
+    pub const SRC_SEEN: u8 = 1 << 6;
+    pub const DST_SEEN: u8 = 1 << 7;
 }
 
 /// Returns true when sequence number `a` is after `b`, modulo 2^32 (RFC 1982
@@ -37,24 +55,39 @@ fn seq_after(a: u32, b: u32) -> bool {
 impl TcpTracker {
     /// The state to put in a record.
     pub fn summary(&self) -> TcpSummary {
-        self.summary
+        TcpSummary {
+            status: self.status,
+            syn_to_syn_ack_ns: self
+                .has(mark::SYN_TO_SYN_ACK)
+                .then_some(self.syn_to_syn_ack_ns),
+            syn_ack_to_ack_ns: self
+                .has(mark::SYN_ACK_TO_ACK)
+                .then_some(self.syn_ack_to_ack_ns),
+            src: self.src,
+            dst: self.dst,
+        }
+    }
+
+    fn has(&self, bit: u8) -> bool {
+        self.marks & bit != 0
     }
 
     /// True once the connection has closed: both FINs acknowledged, or a
     /// reset from either side.
     pub fn is_closed(&self) -> bool {
-        self.summary.status & (tcp_status::NORMAL_CLOSE | tcp_status::SRC_RESET | tcp_status::DST_RESET) != 0
+        self.status & (tcp_status::NORMAL_CLOSE | tcp_status::SRC_RESET | tcp_status::DST_RESET)
+            != 0
     }
 
     /// True when the source's SYN opened this flow.
     pub fn saw_syn(&self) -> bool {
-        self.summary.status & tcp_status::SAW_SYN != 0
+        self.status & tcp_status::SAW_SYN != 0
     }
 
     /// Clears the per-interval counters after a status report, keeping the
     /// connection state.
     pub fn start_interval(&mut self) {
-        for direction in [&mut self.summary.src, &mut self.summary.dst] {
+        for direction in [&mut self.src, &mut self.dst] {
             direction.retransmitted_pkts = 0;
             direction.out_of_order_pkts = 0;
         }
@@ -65,11 +98,16 @@ impl TcpTracker {
         let flags = tcp.flags;
         let is_syn = flags & tcp_flag::SYN != 0;
         let is_ack = flags & tcp_flag::ACK != 0;
-        let status = &mut self.summary.status;
-
-        let (direction, first_segment) = match side {
-            Side::Source => (&mut self.summary.src, !std::mem::replace(&mut self.src_seen, true)),
-            Side::Destination => (&mut self.summary.dst, !std::mem::replace(&mut self.dst_seen, true)),
+        let seen_bit = match side {
+            Side::Source => mark::SRC_SEEN,
+            Side::Destination => mark::DST_SEEN,
+        };
+        let first_segment = self.marks & seen_bit == 0;
+        self.marks |= seen_bit;
+        let status = &mut self.status;
+        let direction = match side {
+            Side::Source => &mut self.src,
+            Side::Destination => &mut self.dst,
         };
         direction.flags |= flags;
         direction.options |= tcp.options;
@@ -129,10 +167,9 @@ impl TcpTracker {
         let flags = tcp.flags;
         let is_syn = flags & tcp_flag::SYN != 0;
         let is_ack = flags & tcp_flag::ACK != 0;
-        let status = &mut self.summary.status;
 
         if flags & tcp_flag::RST != 0 {
-            *status |= match side {
+            self.status |= match side {
                 Side::Source => tcp_status::SRC_RESET,
                 Side::Destination => tcp_status::DST_RESET,
             };
@@ -141,56 +178,69 @@ impl TcpTracker {
 
         match (side, is_syn, is_ack) {
             (Side::Source, true, false) => {
-                *status |= tcp_status::SAW_SYN;
-                self.syn_ns.get_or_insert(time_ns);
+                self.status |= tcp_status::SAW_SYN;
+                if !self.has(mark::SYN_TIME) {
+                    self.syn_ns = time_ns;
+                    self.marks |= mark::SYN_TIME;
+                }
             }
             (Side::Destination, true, true) => {
-                *status |= tcp_status::SAW_SYN_ACK;
-                if self.syn_ack_ns.is_none() {
-                    self.syn_ack_ns = Some(time_ns);
-                    if let Some(syn_ns) = self.syn_ns {
-                        self.summary.syn_to_syn_ack_ns = Some(time_ns.saturating_sub(syn_ns));
+                self.status |= tcp_status::SAW_SYN_ACK;
+                if !self.has(mark::SYN_ACK_TIME) {
+                    self.syn_ack_ns = time_ns;
+                    self.marks |= mark::SYN_ACK_TIME;
+                    if self.has(mark::SYN_TIME) {
+                        self.syn_to_syn_ack_ns = time_ns.saturating_sub(self.syn_ns);
+                        self.marks |= mark::SYN_TO_SYN_ACK;
                     }
                 }
             }
-            (Side::Source, false, true) if *status & tcp_status::ESTABLISHED == 0 => {
-                if let Some(syn_ack_ns) = self.syn_ack_ns {
-                    *status |= tcp_status::ESTABLISHED;
-                    self.summary.syn_ack_to_ack_ns = Some(time_ns.saturating_sub(syn_ack_ns));
+            (Side::Source, false, true) if self.status & tcp_status::ESTABLISHED == 0 => {
+                if self.has(mark::SYN_ACK_TIME) {
+                    self.status |= tcp_status::ESTABLISHED;
+                    self.syn_ack_to_ack_ns = time_ns.saturating_sub(self.syn_ack_ns);
+                    self.marks |= mark::SYN_ACK_TO_ACK;
                 }
             }
             _ => {}
         }
-        if *status & tcp_status::ESTABLISHED == 0 && self.src_seen && self.dst_seen && !is_syn {
+        let both_seen = self.has(mark::SRC_SEEN) && self.has(mark::DST_SEEN);
+        if self.status & tcp_status::ESTABLISHED == 0 && both_seen && !is_syn {
             // A connection picked up mid-stream: traffic both ways is as
             // good as a handshake.
-            *status |= tcp_status::ESTABLISHED;
+            self.status |= tcp_status::ESTABLISHED;
         }
 
         if flags & tcp_flag::FIN != 0 {
-            *status |= tcp_status::FIN | tcp_status::CLOSE_WAITING;
+            self.status |= tcp_status::FIN | tcp_status::CLOSE_WAITING;
             match side {
-                Side::Source => self.src_fin_seq = Some(end_seq),
-                Side::Destination => self.dst_fin_seq = Some(end_seq),
+                Side::Source => {
+                    self.src_fin_seq = end_seq;
+                    self.marks |= mark::SRC_FIN_PENDING;
+                }
+                Side::Destination => {
+                    self.dst_fin_seq = end_seq;
+                    self.marks |= mark::DST_FIN_PENDING;
+                }
             }
         }
         if is_ack {
             // The peer's FIN is acknowledged once this side's ACK reaches
             // the sequence number after it.
-            let peer_fin = match side {
-                Side::Source => self.dst_fin_seq,
-                Side::Destination => self.src_fin_seq,
+            let (peer_pending, peer_fin_end) = match side {
+                Side::Source => (mark::DST_FIN_PENDING, self.dst_fin_seq),
+                Side::Destination => (mark::SRC_FIN_PENDING, self.src_fin_seq),
             };
-            if peer_fin.is_some_and(|fin_end| !seq_after(fin_end, tcp.ack)) {
-                *status |= tcp_status::FIN_ACKED;
-                match side {
-                    Side::Source => self.dst_fin_seq = None,
-                    Side::Destination => self.src_fin_seq = None,
-                }
-                let src_done = self.summary.src.flags & tcp_flag::FIN != 0 && self.src_fin_seq.is_none();
-                let dst_done = self.summary.dst.flags & tcp_flag::FIN != 0 && self.dst_fin_seq.is_none();
+            if self.has(peer_pending) && !seq_after(peer_fin_end, tcp.ack) {
+                self.status |= tcp_status::FIN_ACKED;
+                self.marks &= !peer_pending;
+                let src_done =
+                    self.src.flags & tcp_flag::FIN != 0 && !self.has(mark::SRC_FIN_PENDING);
+                let dst_done =
+                    self.dst.flags & tcp_flag::FIN != 0 && !self.has(mark::DST_FIN_PENDING);
                 if src_done && dst_done {
-                    *status = (*status | tcp_status::NORMAL_CLOSE) & !tcp_status::CLOSE_WAITING;
+                    self.status =
+                        (self.status | tcp_status::NORMAL_CLOSE) & !tcp_status::CLOSE_WAITING;
                 }
             }
         }
@@ -243,6 +293,11 @@ mod tests {
         tracker.update(Side::Source, &segment(ACK, 112, 502), 0, 0, 8);
         assert!(tracker.is_closed());
         assert_ne!(tracker.summary().status & tcp_status::NORMAL_CLOSE, 0);
+    }
+
+    #[test]
+    fn tracker_fits_two_cache_lines() {
+        assert!(std::mem::size_of::<TcpTracker>() <= 128, "TcpTracker is {} bytes", std::mem::size_of::<TcpTracker>());
     }
 
     #[test]

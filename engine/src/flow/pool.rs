@@ -1,0 +1,88 @@
+//! A pool of fixed-size entries addressed by 32-bit handles, for state that
+//! only some flows carry (TCP trackers, rare record fields).
+//!
+//! The pool reserves room for its whole capacity at start and reuses freed
+//! entries first, so it touches memory in proportion to the entries in use
+//! and never allocates while it stays within its capacity.
+
+/// Handle of no entry.
+pub const NO_ENTRY: u32 = u32::MAX;
+
+/// Entries of type `T` with a free list.
+#[derive(Debug)]
+pub struct Pool<T> {
+    entries: Vec<T>,
+    free: Vec<u32>,
+}
+
+impl<T: Copy> Pool<T> {
+    /// Creates a pool that holds up to `capacity` entries without
+    /// allocating again.
+    pub fn with_capacity(capacity: usize) -> Pool<T> {
+        Pool {
+            entries: Vec::with_capacity(capacity),
+            free: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Stores `value` and returns its handle.
+    pub fn insert(&mut self, value: T) -> u32 {
+        match self.free.pop() {
+            Some(handle) => {
+                self.entries[handle as usize] = value;
+                handle
+            }
+            None => {
+                self.entries.push(value);
+                (self.entries.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Frees the entry of `handle`. The handle must not be used again.
+    pub fn remove(&mut self, handle: u32) {
+        debug_assert!((handle as usize) < self.entries.len());
+        self.free.push(handle);
+    }
+
+    /// Returns the entry of a live handle.
+    pub fn get(&self, handle: u32) -> &T {
+        &self.entries[handle as usize]
+    }
+
+    /// Returns the entry of a live handle for change.
+    pub fn get_mut(&mut self, handle: u32) -> &mut T {
+        &mut self.entries[handle as usize]
+    }
+
+    /// Entries in use.
+    pub fn len(&self) -> usize {
+        self.entries.len() - self.free.len()
+    }
+
+    /// True when no entry is in use.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freed_entries_are_reused_before_the_pool_grows() {
+        let mut pool = Pool::with_capacity(2);
+        let first = pool.insert(10u64);
+        let second = pool.insert(20u64);
+        assert_eq!((*pool.get(first), *pool.get(second)), (10, 20));
+        pool.remove(first);
+        assert_eq!(pool.len(), 1);
+        let third = pool.insert(30u64);
+        assert_eq!(third, first);
+        assert_eq!(*pool.get(third), 30);
+        *pool.get_mut(second) += 1;
+        assert_eq!(*pool.get(second), 21);
+        assert_eq!(pool.len(), 2);
+    }
+}
