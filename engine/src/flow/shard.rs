@@ -129,9 +129,18 @@ struct Slot {
     state: FlowState,
     generation: u32,
     class: Class,
+}
+
+/// A slot's neighbours in its class list. The links sit in their own dense
+/// array, so moving a flow to its list's tail touches two 8-byte entries
+/// rather than two whole slots.
+#[derive(Clone, Copy, Debug)]
+struct Links {
     prev: u32,
     next: u32,
 }
+
+const UNLINKED: Links = Links { prev: NO_SLOT, next: NO_SLOT };
 
 #[derive(Clone, Copy, Debug)]
 struct List {
@@ -152,6 +161,7 @@ struct IntervalStart {
 pub struct FlowShard {
     config: ShardConfig,
     slots: Vec<Slot>,
+    links: Vec<Links>,
     free_slots: Vec<u32>,
     index: HashMap<FlowKey, u32, BuildHasherDefault<FxHasher64>>,
     tables: FlowTables,
@@ -172,6 +182,7 @@ impl FlowShard {
         FlowShard {
             config: ShardConfig { capacity_flows: capacity, ..config },
             slots: Vec::with_capacity(capacity),
+            links: Vec::with_capacity(capacity),
             free_slots: Vec::with_capacity(capacity),
             index: HashMap::with_capacity_and_hasher(capacity, Default::default()),
             tables: FlowTables::with_capacity(capacity),
@@ -377,7 +388,8 @@ impl FlowShard {
                 slot
             }
             None => {
-                self.slots.push(Slot { state, generation: 0, class, prev: NO_SLOT, next: NO_SLOT });
+                self.slots.push(Slot { state, generation: 0, class });
+                self.links.push(UNLINKED);
                 (self.slots.len() - 1) as u32
             }
         };
@@ -428,8 +440,10 @@ impl FlowShard {
         if !was_closed && class == Class::Closed {
             self.counters.flows_closed += 1;
         }
-        self.unlink(slot);
-        self.link_tail(slot, class);
+        if self.lists[class as usize].tail != slot {
+            self.unlink(slot);
+            self.link_tail(slot, class);
+        }
     }
 
     fn emit_status(&mut self, slot: u32, sink: &mut impl RecordSink) {
@@ -536,25 +550,23 @@ impl FlowShard {
     }
 
     fn unlink(&mut self, slot: u32) {
-        let Slot { prev, next, class, .. } = self.slots[slot as usize];
+        let class = self.slots[slot as usize].class;
+        let Links { prev, next } = std::mem::replace(&mut self.links[slot as usize], UNLINKED);
         let list = &mut self.lists[class as usize];
         if prev == NO_SLOT {
             if list.head == slot {
                 list.head = next;
             }
         } else {
-            self.slots[prev as usize].next = next;
+            self.links[prev as usize].next = next;
         }
         if next == NO_SLOT {
             if list.tail == slot {
                 list.tail = prev;
             }
         } else {
-            self.slots[next as usize].prev = prev;
+            self.links[next as usize].prev = prev;
         }
-        let entry = &mut self.slots[slot as usize];
-        entry.prev = NO_SLOT;
-        entry.next = NO_SLOT;
     }
 
     fn link_tail(&mut self, slot: u32, class: Class) {
@@ -564,12 +576,10 @@ impl FlowShard {
         if old_tail == NO_SLOT {
             list.head = slot;
         } else {
-            self.slots[old_tail as usize].next = slot;
+            self.links[old_tail as usize].next = slot;
         }
-        let entry = &mut self.slots[slot as usize];
-        entry.class = class;
-        entry.prev = old_tail;
-        entry.next = NO_SLOT;
+        self.slots[slot as usize].class = class;
+        self.links[slot as usize] = Links { prev: old_tail, next: NO_SLOT };
     }
 }
 
