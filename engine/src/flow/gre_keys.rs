@@ -62,6 +62,12 @@ fn without_gre_key(key: FlowKey, tunnel: TunnelContext) -> FlowKey {
 }
 
 impl GreKeyPairing {
+    /// Returns true for the keys the pairing handles, those of plain GRE
+    /// tunnels; [`GreKeyPairing::resolve`] returns every other key as it is.
+    pub fn handles(key: &FlowKey) -> bool {
+        gre_context(key).is_some()
+    }
+
     /// Returns the canonical key under which the flow of a packet is held:
     /// `canonical` itself, or the key of the flow the packet's direction
     /// joined. `direction` is the packet's direction relative to

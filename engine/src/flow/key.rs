@@ -356,15 +356,6 @@ impl FlowKey {
             FlowKey::Arp { .. } | FlowKey::Layer2 { .. } | FlowKey::Infiniband { .. } => None,
         }
     }
-
-    /// Returns a 64-bit hash that is the same for both directions of a flow,
-    /// for spreading flows over workers and over shard buckets.
-    pub fn symmetric_hash(&self) -> u64 {
-        let (canonical, _) = self.canonical();
-        let mut hasher = FxHasher64::default();
-        std::hash::Hash::hash(&canonical, &mut hasher);
-        std::hash::Hasher::finish(&hasher)
-    }
 }
 
 /// A small multiplicative hasher for flow keys, which are short and of fixed
@@ -433,7 +424,7 @@ mod tests {
         let (reverse, reverse_dir) = tcp_key(b, a, 80, 40000).canonical();
         assert_eq!(forward, reverse);
         assert_ne!(forward_dir, reverse_dir);
-        assert_eq!(tcp_key(a, b, 40000, 80).symmetric_hash(), tcp_key(b, a, 80, 40000).symmetric_hash());
+        assert_eq!(tcp_key(a, b, 40000, 80).index_hash(), tcp_key(b, a, 80, 40000).index_hash());
     }
 
     #[test]

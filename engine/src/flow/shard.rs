@@ -1,26 +1,57 @@
 //! The flow shard: every flow one worker owns, in a table of bounded size.
 //!
 //! Flow state lives in a slot array allocated once at start. A hash index
-//! maps canonical keys to slots, and each timeout class keeps its flows in
-//! a doubly linked list in order of last activity, so idle flows are found
-//! at the list heads and the least recently active flow is the one evicted
-//! when the shard is full. A FIFO of interval start times finds the flows
+//! ([`FlowIndex`]) maps canonical keys to slots, and each timeout class
+//! keeps its flows in a doubly linked list in order of last activity, so
+//! idle flows are found at the list heads and the least recently active
+//! flow is the one evicted when the shard is full. A FIFO of interval start times finds the flows
 //! whose status report is due. Time is packet time: the shard's clock is
 //! the latest packet time it has seen, or what the worker passes to
 //! [`FlowShard::advance_time`].
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasherDefault;
+use std::collections::VecDeque;
 
-use crate::decode::{IpInfo, Network, QuotedPacket, Transport};
+use crate::decode::{Fragment, IpInfo, Network, QuotedPacket, Transport};
 use crate::flow::extras::FlowTables;
 use crate::flow::fragments::{DatagramKey, FragmentOutcome, FragmentTable, PendingFragment};
 use crate::flow::gre_keys::GreKeyPairing;
 use crate::flow::ib::IbFlows;
-use crate::flow::key::{FlowKey, FxHasher64, KeyDirection, TunnelContext};
+use crate::flow::index::FlowIndex;
+use crate::flow::key::{FlowKey, KeyDirection, TunnelContext};
+use crate::flow::prefetch::prefetch_value;
+use crate::flow::prepared::PreparedKey;
 use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
 use crate::flow::state::{FlowState, PacketFacts};
 use crate::flow::timeouts::Timeouts;
+
+/// Compares two flow keys, IP keys field by field with the ports first,
+/// which differ most often. It is kept out of line because, inlined into the
+/// index's probe loop, the comparison loads every field of the probe key
+/// before the loop starts, for whichever variant it is.
+#[inline(never)]
+fn keys_equal(stored: &FlowKey, probe: &FlowKey) -> bool {
+    match (stored, probe) {
+        (
+            FlowKey::Ip { src, dst, protocol, src_port, dst_port, tunnel },
+            FlowKey::Ip {
+                src: probe_src,
+                dst: probe_dst,
+                protocol: probe_protocol,
+                src_port: probe_src_port,
+                dst_port: probe_dst_port,
+                tunnel: probe_tunnel,
+            },
+        ) => {
+            src_port == probe_src_port
+                && dst_port == probe_dst_port
+                && src == probe_src
+                && dst == probe_dst
+                && protocol == probe_protocol
+                && tunnel == probe_tunnel
+        }
+        _ => stored == probe,
+    }
+}
 
 /// Destination of the records a shard emits.
 pub trait RecordSink {
@@ -163,7 +194,7 @@ pub struct FlowShard {
     slots: Vec<Slot>,
     links: Vec<Links>,
     free_slots: Vec<u32>,
-    index: HashMap<FlowKey, u32, BuildHasherDefault<FxHasher64>>,
+    index: FlowIndex,
     tables: FlowTables,
     lists: [List; CLASS_COUNT],
     interval_starts: VecDeque<IntervalStart>,
@@ -176,7 +207,8 @@ pub struct FlowShard {
 }
 
 impl FlowShard {
-    /// Creates a shard and allocates all of its flow memory.
+    /// Creates a shard and allocates its flow memory, except the flow index,
+    /// which starts small and doubles as the shard fills.
     pub fn new(config: ShardConfig) -> FlowShard {
         let capacity = config.capacity_flows.clamp(1, NO_SLOT as usize - 1);
         FlowShard {
@@ -184,7 +216,7 @@ impl FlowShard {
             slots: Vec::with_capacity(capacity),
             links: Vec::with_capacity(capacity),
             free_slots: Vec::with_capacity(capacity),
-            index: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+            index: FlowIndex::new(capacity),
             tables: FlowTables::with_capacity(capacity),
             lists: [List { head: NO_SLOT, tail: NO_SLOT }; CLASS_COUNT],
             interval_starts: VecDeque::with_capacity(capacity),
@@ -214,44 +246,71 @@ impl FlowShard {
 
     /// Accounts one decoded packet to its flow.
     pub fn process(&mut self, packet: &PacketFacts<'_>, sink: &mut impl RecordSink) {
+        self.process_prepared(packet, PreparedKey::of(packet.decoded).as_ref(), sink);
+    }
+
+    /// Accounts one decoded packet to its flow. `prepared` must be
+    /// `PreparedKey::of(packet.decoded)`, computed ahead so that the caller
+    /// could prefetch the flow (see [`FlowShard::prefetch_index`]).
+    pub fn process_prepared(
+        &mut self,
+        packet: &PacketFacts<'_>,
+        prepared: Option<&PreparedKey>,
+        sink: &mut impl RecordSink,
+    ) {
+        debug_assert_eq!(prepared.copied(), PreparedKey::of(packet.decoded), "key prepared from another packet");
         self.clock_ns = self.clock_ns.max(packet.time_ns);
         let decoded = packet.decoded;
 
-        let ip = match decoded.network {
+        let ip = match &decoded.network {
             Network::Ipv4(ip) | Network::Ipv6(ip) => Some(ip),
             _ => None,
         };
-        let fragment = ip.and_then(|ip| ip.fragment.map(|fragment| (ip, fragment)));
-        let Some((ip, fragment)) = fragment else {
-            match FlowKey::from_decoded(decoded) {
+        if let Some((ip, fragment)) = ip.and_then(|ip| Some((ip, ip.fragment?))) {
+            self.process_fragment(ip, fragment, packet, sink);
+            return;
+        }
+
+        match prepared {
+            Some(prepared) => self.update_prepared(prepared, packet, sink),
+            None => match FlowKey::from_decoded(decoded) {
                 Some(key) => {
                     let key = match key {
                         FlowKey::Infiniband { .. } => self.ib.resolve_key(key, decoded),
                         key => key,
                     };
-                    let (canonical, direction) = key.canonical();
-                    let index = &self.index;
-                    let canonical = self.gre_keys.resolve(canonical, direction, |held| index.contains_key(held));
-                    self.update_flow(canonical, direction, packet, sink);
+                    self.update_prepared(&PreparedKey::from_packet_key(key), packet, sink);
                 }
                 None => self.counters.unkeyed_pkts += 1,
-            }
-            if let (Some(quoted), Some(ip)) = (decoded.icmp_quoted, ip) {
-                self.note_icmp_error(&quoted, &ip, packet);
-            }
-            return;
-        };
+            },
+        }
+        if let (Some(quoted), Some(ip)) = (&decoded.icmp_quoted, ip) {
+            self.note_icmp_error(quoted, ip, packet);
+        }
+    }
 
+    /// Accounts an IP fragment. A first fragment goes to the flow of its
+    /// ports, with the later fragments held for it. A later fragment goes to
+    /// the flow of its first fragment, or is held until that arrives.
+    fn process_fragment(
+        &mut self,
+        ip: &IpInfo,
+        fragment: Fragment,
+        packet: &PacketFacts<'_>,
+        sink: &mut impl RecordSink,
+    ) {
+        let decoded = packet.decoded;
         let datagram = DatagramKey { src: ip.src, dst: ip.dst, protocol: ip.protocol, id: fragment.id };
         if fragment.offset_bytes == 0 {
             let key = FlowKey::from_ip(ip.src, ip.dst, ip.protocol, &decoded.transport, decoded.icmp_quoted.as_ref());
             let (canonical, direction) = key.canonical();
-            self.update_flow(canonical, direction, packet, sink);
+            let hash = canonical.index_hash();
+            self.update_flow(canonical, direction, hash, packet, sink);
             let held =
                 self.fragments.first_fragment(datagram, (canonical, direction), packet.time_ns, &mut self.expired_fragments);
             for pending in held {
                 let facts = PacketFacts { time_ns: pending.time_ns, bytes: pending.bytes, decoded: &pending.decoded };
-                self.update_flow(canonical, direction, &facts, sink);
+                self.update_flow(canonical, direction, hash, &facts, sink);
             }
             self.count_expired_fragments(sink);
             return;
@@ -259,7 +318,9 @@ impl FlowShard {
 
         let pending = PendingFragment { time_ns: packet.time_ns, bytes: packet.bytes, decoded: *decoded };
         match self.fragments.later_fragment(datagram, pending, &mut self.expired_fragments) {
-            FragmentOutcome::Flow(canonical, direction) => self.update_flow(canonical, direction, packet, sink),
+            FragmentOutcome::Flow(canonical, direction) => {
+                self.update_flow(canonical, direction, canonical.index_hash(), packet, sink)
+            }
             FragmentOutcome::Held => {}
             FragmentOutcome::Orphan => self.count_orphan(&pending, sink),
         }
@@ -354,14 +415,66 @@ impl FlowShard {
         }
     }
 
+    /// Accounts a packet to the flow of its prepared key, or to the flow
+    /// that GRE key pairing joined the packet's direction to.
+    #[inline]
+    fn update_prepared(&mut self, prepared: &PreparedKey, packet: &PacketFacts<'_>, sink: &mut impl RecordSink) {
+        if GreKeyPairing::handles(&prepared.key) {
+            let (key, hash) = self.resolve_gre_key(prepared);
+            self.update_flow(key, prepared.direction, hash, packet, sink);
+        } else {
+            self.update_flow(prepared.key, prepared.direction, prepared.hash, packet, sink);
+        }
+    }
+
+    /// Returns the key under which the flow of a prepared GRE key is held,
+    /// and its index hash: the prepared key itself unless GRE key pairing
+    /// joined its direction to a flow under another key.
+    fn resolve_gre_key(&mut self, prepared: &PreparedKey) -> (FlowKey, u64) {
+        let (index, slots) = (&self.index, &self.slots);
+        let key = self.gre_keys.resolve(prepared.key, prepared.direction, |held| {
+            index.find(held.index_hash(), |slot| keys_equal(&slots[slot as usize].state.key, held)).is_some()
+        });
+        let hash = if key == prepared.key { prepared.hash } else { key.index_hash() };
+        (key, hash)
+    }
+
+    /// Returns the slot that contains the flow of `key`, whose index hash
+    /// is `hash`.
+    #[inline]
+    fn find_slot(&self, key: &FlowKey, hash: u64) -> Option<u32> {
+        let slots = &self.slots;
+        self.index.find(hash, |slot| keys_equal(&slots[slot as usize].state.key, key))
+    }
+
+    /// Starts loading into the cache the index entry of a prepared key's
+    /// flow, for a packet that is a few packets away from its accounting.
+    #[inline]
+    pub fn prefetch_index(&self, prepared: &PreparedKey) {
+        self.index.prefetch(prepared.hash);
+    }
+
+    /// Starts loading into the cache the slot that the index entry of a
+    /// prepared key names. The entry is read without confirming the key, so
+    /// it should be in the cache already (see [`FlowShard::prefetch_index`]).
+    #[inline]
+    pub fn prefetch_flow(&self, prepared: &PreparedKey) {
+        if let Some(slot) = self.index.first_candidate(prepared.hash) {
+            if let Some(slot) = self.slots.get(slot as usize) {
+                prefetch_value(slot);
+            }
+        }
+    }
+
     fn update_flow(
         &mut self,
         key: FlowKey,
         direction: KeyDirection,
+        hash: u64,
         packet: &PacketFacts<'_>,
         sink: &mut impl RecordSink,
     ) {
-        if let Some(&slot) = self.index.get(&key) {
+        if let Some(slot) = self.find_slot(&key, hash) {
             let state = &self.slots[slot as usize].state;
             let status_due = !state.interval_is_empty()
                 && packet.time_ns >= state.interval_first_ns().saturating_add(self.config.timeouts.status_interval_ns);
@@ -394,7 +507,7 @@ impl FlowShard {
             }
         };
         self.link_tail(slot, class);
-        self.index.insert(key, slot);
+        self.index.insert(hash, slot);
         self.counters.flows_created += 1;
         self.add_to_flow(slot, direction, packet);
     }
@@ -481,7 +594,8 @@ impl FlowShard {
         let key = entry.state.key;
         entry.state.release(&mut self.tables);
         entry.generation = entry.generation.wrapping_add(1);
-        self.index.remove(&key);
+        let removed = self.index.remove(key.index_hash(), slot);
+        debug_assert!(removed, "flow in slot {slot} missing from the index");
         self.gre_keys.forget(&key);
         self.unlink(slot);
         self.free_slots.push(slot);
@@ -516,7 +630,7 @@ impl FlowShard {
             tunnel: TunnelContext::from_summary(packet.decoded.tunnel.as_ref()),
         };
         let (canonical, _) = key.canonical();
-        if let Some(&slot) = self.index.get(&canonical) {
+        if let Some(slot) = self.find_slot(&canonical, canonical.index_hash()) {
             let error = IcmpError {
                 icmp_type,
                 code,
@@ -538,9 +652,9 @@ impl FlowShard {
             _ => return,
         };
         let key = FlowKey::Ip { src, dst, protocol, src_port: 0, dst_port: 0, tunnel: Default::default() };
-        let (canonical, direction) = key.canonical();
+        let prepared = PreparedKey::from_packet_key(key);
         let facts = PacketFacts { time_ns: fragment.time_ns, bytes: fragment.bytes, decoded: &fragment.decoded };
-        self.update_flow(canonical, direction, &facts, sink);
+        self.update_flow(prepared.key, prepared.direction, prepared.hash, &facts, sink);
     }
 
     fn count_expired_fragments(&mut self, sink: &mut impl RecordSink) {
@@ -582,4 +696,3 @@ impl FlowShard {
         self.links[slot as usize] = Links { prev: old_tail, next: NO_SLOT };
     }
 }
-
