@@ -167,7 +167,9 @@ fn tool_list(options: &RunnerOptions, capture: &Path, summary: &TrafficSummary, 
     ];
 
     let nauditd_args = |workers: Option<u32>| {
-        let mut args: Vec<std::ffi::OsString> = vec!["-r".into(), capture_arg.clone(), "-w".into(), "/dev/null".into(), "--format".into(), "csv".into(), "-q".into()];
+        // Binary Argus records, as `argus -w` writes them, so both programs
+        // pay for the same kind of output.
+        let mut args: Vec<std::ffi::OsString> = vec!["-r".into(), capture_arg.clone(), "-w".into(), "/dev/null".into(), "-q".into()];
         if max_flows > NAUDITD_DEFAULT_MAX_FLOWS {
             args.extend(["--max-flows".into(), max_flows.to_string().into()]);
         }
