@@ -2,7 +2,6 @@
 //! the Argus client `ra` derives them from an Argus record, so that a CSV
 //! line of nauditd reads like `ra -c ,` output of the same flow.
 
-use std::fmt::Write;
 use std::net::IpAddr;
 
 use naudit_engine::decode::ib::{IbLink, ROCE_V2_PORT};
@@ -10,6 +9,7 @@ use naudit_engine::flow::record::tcp_status;
 use naudit_engine::flow::{FlowKey, FlowRecord};
 
 use crate::argus::ArgusCause;
+use crate::fast_text;
 
 use crate::names::{ethertype_name, IP_PROTOCOL_NAMES};
 
@@ -30,9 +30,7 @@ pub fn write_proto(out: &mut String, record: &FlowRecord) {
         FlowKey::Arp { .. } => out.push_str("arp"),
         FlowKey::Layer2 { ethertype, .. } => match ethertype_name(ethertype) {
             Some(name) => out.push_str(name),
-            None => {
-                let _ = write!(out, "{ethertype}");
-            }
+            None => fast_text::write_int(out, ethertype),
         },
         // RoCEv2 is shown as the UDP flow it is, as ra shows its Argus record.
         FlowKey::Infiniband { link: IbLink::RoceV2, .. } => out.push_str("udp"),
@@ -40,27 +38,18 @@ pub fn write_proto(out: &mut String, record: &FlowRecord) {
     }
 }
 
-fn write_mac(out: &mut String, mac: &[u8; 6]) {
-    let _ = write!(
-        out,
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
-    );
-}
-
 /// Writes the source (`source` true) or destination address.
 pub fn write_addr(out: &mut String, record: &FlowRecord, source: bool) {
     match record.key {
         FlowKey::Ip { src, dst, .. } | FlowKey::Icmp { src, dst, .. } => {
-            let _ = write!(out, "{}", if source { src } else { dst });
+            fast_text::write_ip(out, if source { src } else { dst });
         }
-        FlowKey::Arp { sender_ip, target_ip } => {
-            let ip = if source { sender_ip } else { target_ip };
-            let _ = write!(out, "{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);
+        FlowKey::Arp { sender_ip, target_ip } => fast_text::write_ipv4(out, if source { sender_ip } else { target_ip }),
+        FlowKey::Layer2 { src_mac, dst_mac, .. } => {
+            fast_text::write_mac(out, if source { &src_mac } else { &dst_mac });
         }
-        FlowKey::Layer2 { src_mac, dst_mac, .. } => write_mac(out, if source { &src_mac } else { &dst_mac }),
         FlowKey::Infiniband { src, dst, .. } => {
-            let _ = write!(out, "{}", if source { src } else { dst });
+            crate::ib_columns::write_endpoint(out, if source { src } else { dst });
         }
     }
 }
@@ -74,21 +63,20 @@ pub fn write_addr(out: &mut String, record: &FlowRecord, source: bool) {
 pub fn write_port(out: &mut String, record: &FlowRecord, source: bool) {
     match record.key {
         FlowKey::Ip { protocol: 6 | 17, src_port, dst_port, .. } => {
-            let _ = write!(out, "{}", if source { src_port } else { dst_port });
+            fast_text::write_int(out, if source { src_port } else { dst_port });
         }
         FlowKey::Icmp { src: IpAddr::V4(_), icmp_type, code, id, .. } => {
             let value = if source { u16::from(code) << 8 | u16::from(icmp_type) } else { id };
-            let _ = write!(out, "0x{value:04x}");
+            out.push_str("0x");
+            fast_text::write_hex_zero_padded(out, u32::from(value), 4);
         }
         FlowKey::Icmp { src: IpAddr::V6(_), icmp_type, code, .. } => {
-            let _ = write!(out, "{}", if source { icmp_type } else { code });
+            fast_text::write_int(out, if source { icmp_type } else { code });
         }
-        FlowKey::Layer2 { ssap, dsap, .. } => {
-            let _ = write!(out, "{}", if source { ssap } else { dsap });
-        }
+        FlowKey::Layer2 { ssap, dsap, .. } => fast_text::write_int(out, if source { ssap } else { dsap }),
         FlowKey::Infiniband { link: IbLink::RoceV2, .. } => {
             let port = if source { record.ib.map_or(0, |ib| ib.src.udp_src_port) } else { ROCE_V2_PORT };
-            let _ = write!(out, "{port}");
+            fast_text::write_int(out, port);
         }
         FlowKey::Infiniband { src_qp, dst_qp, .. } => {
             crate::ib_columns::write_qp(out, if source { src_qp } else { dst_qp });
@@ -231,12 +219,12 @@ fn icmpv6_state(icmp_type: u8, code: u8) -> &'static str {
 /// Writes a time in nanoseconds as epoch seconds with six decimals
 /// (microseconds, truncated as argus truncates).
 pub fn write_epoch_us(out: &mut String, time_ns: u64) {
-    let _ = write!(out, "{}.{:06}", time_ns / 1_000_000_000, time_ns % 1_000_000_000 / 1_000);
+    fast_text::write_epoch_us(out, time_ns);
 }
 
 /// Writes an optional MAC address, nothing when absent.
 pub fn write_optional_mac(out: &mut String, mac: Option<[u8; 6]>) {
     if let Some(mac) = mac {
-        write_mac(out, &mac);
+        fast_text::write_mac(out, &mac);
     }
 }

@@ -1,11 +1,10 @@
 //! CSV lines: the Argus field names and meanings first, then nauditd's
 //! additional columns.
 
-use std::fmt::Write;
-
 use naudit_engine::flow::FlowRecord;
 
 use crate::columns;
+use crate::fast_text::{write_int, write_ip};
 
 /// The header row. The first thirteen columns are the fields of
 /// `ra -s stime ltime proto saddr sport dir daddr dport spkts dpkts sbytes
@@ -38,17 +37,17 @@ pub fn write_csv_line(out: &mut String, record: &FlowRecord) {
     out.push(',');
     columns::write_port(out, record, false);
     let (src, dst) = (&record.src, &record.dst);
-    let _ = write!(
-        out,
-        ",{},{},{},{},{},{},{},",
-        src.pkts,
-        dst.pkts,
-        src.bytes,
-        dst.bytes,
-        columns::state(record),
-        src.app_bytes,
-        dst.app_bytes
-    );
+    for count in [src.pkts, dst.pkts, src.bytes, dst.bytes] {
+        out.push(',');
+        write_int(out, count);
+    }
+    out.push(',');
+    out.push_str(columns::state(record));
+    for count in [src.app_bytes, dst.app_bytes] {
+        out.push(',');
+        write_int(out, count);
+    }
+    out.push(',');
     write_ip_attribute(out, src.pkts > 0 && record.key.ip_protocol().is_some(), src.ttl);
     write_ip_attribute(out, dst.pkts > 0 && record.key.ip_protocol().is_some(), dst.ttl);
     write_ip_attribute(out, src.pkts > 0 && record.key.ip_protocol().is_some(), src.tos);
@@ -58,25 +57,26 @@ pub fn write_csv_line(out: &mut String, record: &FlowRecord) {
     columns::write_optional_mac(out, dst.mac);
     out.push(',');
     if let Some(tci) = src.vlan_tci {
-        let _ = write!(out, "{}", tci & 0x0fff);
+        write_int(out, tci & 0x0fff);
     }
     out.push(',');
     if let Some(tci) = dst.vlan_tci {
-        let _ = write!(out, "{}", tci & 0x0fff);
+        write_int(out, tci & 0x0fff);
     }
     out.push(',');
     out.push_str(record.cause.name());
     match &record.tunnel {
         Some(tunnel) => {
-            let _ = write!(
-                out,
-                ",{},{},{},{},{}",
-                tunnel.kind.name(),
-                tunnel.outer_src,
-                tunnel.outer_dst,
-                tunnel.id,
-                tunnel.depth
-            );
+            out.push(',');
+            out.push_str(tunnel.kind.name());
+            out.push(',');
+            write_ip(out, tunnel.outer_src);
+            out.push(',');
+            write_ip(out, tunnel.outer_dst);
+            out.push(',');
+            write_int(out, tunnel.id);
+            out.push(',');
+            write_int(out, tunnel.depth);
         }
         None => out.push_str(",,,,,"),
     }
@@ -86,7 +86,7 @@ pub fn write_csv_line(out: &mut String, record: &FlowRecord) {
 
 fn write_ip_attribute(out: &mut String, present: bool, value: u8) {
     if present {
-        let _ = write!(out, "{value}");
+        write_int(out, value);
     }
     out.push(',');
 }

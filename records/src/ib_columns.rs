@@ -3,12 +3,15 @@
 //! metrics.
 
 use std::fmt::Write;
+use std::net::Ipv6Addr;
 
 use naudit_engine::decode::ib::aeth::Nak;
 use naudit_engine::decode::ib::opcode::OpClass;
-use naudit_engine::decode::ib::IbLink;
+use naudit_engine::decode::ib::{IbEndpoint, IbLink};
 use naudit_engine::flow::ib::IbDirection;
 use naudit_engine::flow::{FlowKey, FlowRecord};
+
+use crate::fast_text::{write_hex_zero_padded, write_int};
 
 /// Reads one counter of a side.
 type CounterReader = fn(&IbDirection) -> u32;
@@ -24,6 +27,18 @@ const DIRECTION_COUNTERS: [(&str, CounterReader); 7] = [
     ("mads", |side| side.mad_pkts),
     ("ipoib", |side| side.ipoib_pkts),
 ];
+
+/// The number of InfiniBand CSV columns.
+const CSV_COLUMNS: usize = 5 + 2 * (OpClass::ALL.len() + Nak::ALL.len() + DIRECTION_COUNTERS.len());
+
+const CSV_COMMAS: [u8; CSV_COLUMNS] = [b','; CSV_COLUMNS];
+
+/// The InfiniBand CSV fields of a flow of another kind: one comma for each
+/// empty column.
+const EMPTY_CSV_FIELDS: &str = match std::str::from_utf8(&CSV_COMMAS) {
+    Ok(text) => text,
+    Err(_) => panic!("commas are ASCII"),
+};
 
 /// The InfiniBand fields of a record's key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,10 +69,21 @@ impl IbKeyFields {
     }
 }
 
-/// Writes a queue pair number as `0x` and six hex digits.
+/// Writes a queue pair number as `0x` and at least six hex digits.
 pub fn write_qp(out: &mut String, qp: Option<u32>) {
     if let Some(qp) = qp {
-        let _ = write!(out, "0x{qp:06x}");
+        out.push_str("0x");
+        write_hex_zero_padded(out, qp, 6);
+    }
+}
+
+/// Writes an endpoint as `IbEndpoint`'s `Display` does: a LID in decimal, a
+/// GID in IPv6 notation and an IP address in its usual form.
+pub fn write_endpoint(out: &mut String, endpoint: IbEndpoint) {
+    match endpoint {
+        IbEndpoint::Lid(lid) => write_int(out, lid),
+        IbEndpoint::Gid(gid) => crate::ipv6_text::write_ipv6(out, Ipv6Addr::from(gid)),
+        IbEndpoint::Ip(address) => crate::fast_text::write_ip(out, address),
     }
 }
 
@@ -82,21 +108,26 @@ pub fn write_csv_header(out: &mut String) {
 /// for other flows.
 pub fn write_csv_fields(out: &mut String, record: &FlowRecord) {
     let (Some(fields), Some(ib)) = (IbKeyFields::of(&record.key), record.ib.as_ref()) else {
-        let columns = 5 + 2 * (OpClass::ALL.len() + Nak::ALL.len() + DIRECTION_COUNTERS.len());
-        out.extend(std::iter::repeat(',').take(columns));
+        out.push_str(EMPTY_CSV_FIELDS);
         return;
     };
-    let _ = write!(out, ",{},0x{:04x},", fields.link.name(), fields.pkey);
+    out.push(',');
+    out.push_str(fields.link.name());
+    out.push_str(",0x");
+    write_hex_zero_padded(out, u32::from(fields.pkey), 4);
+    out.push(',');
     write_qp(out, fields.src_qp);
     out.push(',');
     write_qp(out, fields.dst_qp);
-    let _ = write!(out, ",{}", u8::from(fields.is_unpaired()));
+    out.push_str(if fields.is_unpaired() { ",1" } else { ",0" });
     for side in [&ib.src, &ib.dst] {
-        for count in side.op_pkts.iter().chain(side.naks.iter()) {
-            let _ = write!(out, ",{count}");
+        for &count in side.op_pkts.iter().chain(side.naks.iter()) {
+            out.push(',');
+            write_int(out, count);
         }
         for (_, counter) in DIRECTION_COUNTERS {
-            let _ = write!(out, ",{}", counter(side));
+            out.push(',');
+            write_int(out, counter(side));
         }
     }
 }
@@ -106,14 +137,22 @@ pub fn write_json_object(out: &mut String, record: &FlowRecord) {
     let (Some(fields), Some(ib)) = (IbKeyFields::of(&record.key), record.ib.as_ref()) else {
         return;
     };
-    let _ = write!(out, "\"ib\":{{\"link\":\"{}\",\"pkey\":{},", fields.link.name(), fields.pkey);
+    out.push_str("\"ib\":{\"link\":\"");
+    out.push_str(fields.link.name());
+    out.push_str("\",\"pkey\":");
+    write_int(out, fields.pkey);
+    out.push(',');
     if let Some(qp) = fields.src_qp {
-        let _ = write!(out, "\"sqp\":{qp},");
+        out.push_str("\"sqp\":");
+        write_int(out, qp);
+        out.push(',');
     }
     if let Some(qp) = fields.dst_qp {
-        let _ = write!(out, "\"dqp\":{qp},");
+        out.push_str("\"dqp\":");
+        write_int(out, qp);
+        out.push(',');
     }
-    let _ = write!(out, "\"unpaired\":{},", fields.is_unpaired());
+    out.push_str(if fields.is_unpaired() { "\"unpaired\":true," } else { "\"unpaired\":false," });
     write_json_direction(out, "src", &ib.src);
     out.push(',');
     write_json_direction(out, "dst", &ib.dst);
@@ -121,21 +160,69 @@ pub fn write_json_object(out: &mut String, record: &FlowRecord) {
 }
 
 fn write_json_direction(out: &mut String, name: &str, side: &IbDirection) {
-    let _ = write!(out, "\"{name}\":{{");
+    out.push('"');
+    out.push_str(name);
+    out.push_str("\":{");
     for class in OpClass::ALL {
-        let _ = write!(out, "\"{}\":{},", class.name(), side.ops(class));
+        out.push('"');
+        out.push_str(class.name());
+        out.push_str("\":");
+        write_int(out, side.ops(class));
+        out.push(',');
     }
     out.push_str("\"naks\":{");
     for (index, nak) in Nak::ALL.into_iter().enumerate() {
-        let separator = if index == 0 { "" } else { "," };
-        let _ = write!(out, "{separator}\"{}\":{}", nak.name(), side.nak_count(nak));
+        out.push_str(if index == 0 { "\"" } else { ",\"" });
+        out.push_str(nak.name());
+        out.push_str("\":");
+        write_int(out, side.nak_count(nak));
     }
     out.push('}');
     for (name, counter) in DIRECTION_COUNTERS {
-        let _ = write!(out, ",\"{name}\":{}", counter(side));
+        out.push_str(",\"");
+        out.push_str(name);
+        out.push_str("\":");
+        write_int(out, counter(side));
     }
     if side.udp_src_port != 0 {
-        let _ = write!(out, ",\"udp_sport\":{}", side.udp_src_port);
+        out.push_str(",\"udp_sport\":");
+        write_int(out, side.udp_src_port);
     }
     out.push('}');
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::*;
+
+    #[test]
+    fn endpoint_text_matches_display() {
+        let mut gid = [0u8; 16];
+        gid[..2].copy_from_slice(&[0xfe, 0x80]);
+        gid[15] = 0x42;
+        let endpoints = [
+            (IbEndpoint::Lid(0), "0"),
+            (IbEndpoint::Lid(0xbfff), "49151"),
+            (IbEndpoint::Gid(gid), "fe80::42"),
+            (IbEndpoint::Gid([0; 16]), "::"),
+            (IbEndpoint::Ip(IpAddr::from([10, 0, 0, 1])), "10.0.0.1"),
+            (IbEndpoint::Ip(IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 2])), "2001:db8::2"),
+        ];
+        for (endpoint, expected) in endpoints {
+            let mut out = String::new();
+            write_endpoint(&mut out, endpoint);
+            assert_eq!(out, expected);
+            assert_eq!(endpoint.to_string(), expected, "Display of {endpoint:?}");
+        }
+    }
+
+    #[test]
+    fn empty_csv_fields_fill_every_column() {
+        let mut header = String::new();
+        write_csv_header(&mut header);
+        assert_eq!(EMPTY_CSV_FIELDS.len(), header.matches(',').count());
+        assert!(EMPTY_CSV_FIELDS.bytes().all(|byte| byte == b','));
+    }
 }

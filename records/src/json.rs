@@ -1,33 +1,55 @@
 //! JSON lines: one object per record, with the CSV column names as keys.
 
-use std::fmt::Write;
-
 use naudit_engine::flow::FlowRecord;
 
 use crate::columns;
+use crate::fast_text::{write_hex_zero_padded, write_int, write_ip};
 
-/// Appends `text` as a JSON string, escaping what RFC 8259 requires.
-fn write_json_string(out: &mut String, text: &str) {
-    out.push('"');
+/// Returns true when `text` contains a character that a JSON string must
+/// escape. It has no early exit, so the compiler can vectorize it.
+fn needs_escape(text: &str) -> bool {
+    text.bytes().fold(false, |found, byte| found | (byte < 0x20) | (byte == b'"') | (byte == b'\\'))
+}
+
+/// Appends the characters of `text` with what RFC 8259 requires escaped.
+fn write_escaped(out: &mut String, text: &str) {
     for character in text.chars() {
         match character {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
+                out.push_str("\\u");
+                write_hex_zero_padded(out, u32::from(c), 4);
             }
             c => out.push(c),
         }
     }
-    out.push('"');
 }
 
-/// Appends `"name":"value"` where the value is produced by `write_value`.
+/// Appends `"name":"value",` where `write_value` appends the value's text.
+/// The text is written straight into `out` and moved through `scratch`
+/// only when it needs escaping.
 fn write_string_field(out: &mut String, scratch: &mut String, name: &str, write_value: impl FnOnce(&mut String)) {
-    scratch.clear();
-    write_value(scratch);
-    let _ = write!(out, "\"{name}\":");
-    write_json_string(out, scratch);
+    out.push('"');
+    out.push_str(name);
+    out.push_str("\":\"");
+    let value_start = out.len();
+    write_value(out);
+    if needs_escape(&out[value_start..]) {
+        scratch.clear();
+        scratch.push_str(&out[value_start..]);
+        out.truncate(value_start);
+        write_escaped(out, scratch);
+    }
+    out.push_str("\",");
+}
+
+/// Appends `"name":value,` for an integer value.
+fn write_int_field<I: itoa::Integer>(out: &mut String, name: &str, value: I) {
+    out.push('"');
+    out.push_str(name);
+    out.push_str("\":");
+    write_int(out, value);
     out.push(',');
 }
 
@@ -37,13 +59,13 @@ fn write_string_field(out: &mut String, scratch: &mut String, name: &str, write_
 /// UTC text with nanoseconds (`stime_rfc3339`, `ltime_rfc3339`).
 pub fn write_json_line(out: &mut String, scratch: &mut String, record: &FlowRecord) {
     out.push('{');
-    let _ = write!(out, "\"stime_ns\":{},\"ltime_ns\":{},", record.start_ns, record.last_ns);
-    scratch.clear();
-    columns::write_epoch_us(scratch, record.start_ns);
-    let _ = write!(out, "\"stime\":{scratch},");
-    scratch.clear();
-    columns::write_epoch_us(scratch, record.last_ns);
-    let _ = write!(out, "\"ltime\":{scratch},");
+    write_int_field(out, "stime_ns", record.start_ns);
+    write_int_field(out, "ltime_ns", record.last_ns);
+    out.push_str("\"stime\":");
+    columns::write_epoch_us(out, record.start_ns);
+    out.push_str(",\"ltime\":");
+    columns::write_epoch_us(out, record.last_ns);
+    out.push(',');
     write_string_field(out, scratch, "stime_rfc3339", |s| crate::rfc3339::write_rfc3339_ns(s, record.start_ns));
     write_string_field(out, scratch, "ltime_rfc3339", |s| crate::rfc3339::write_rfc3339_ns(s, record.last_ns));
     write_string_field(out, scratch, "proto", |s| columns::write_proto(s, record));
@@ -53,18 +75,21 @@ pub fn write_json_line(out: &mut String, scratch: &mut String, record: &FlowReco
     write_string_field(out, scratch, "daddr", |s| columns::write_addr(s, record, false));
     write_string_field(out, scratch, "dport", |s| columns::write_port(s, record, false));
     let (src, dst) = (&record.src, &record.dst);
-    let _ = write!(
-        out,
-        "\"spkts\":{},\"dpkts\":{},\"sbytes\":{},\"dbytes\":{},\"sappbytes\":{},\"dappbytes\":{},",
-        src.pkts, dst.pkts, src.bytes, dst.bytes, src.app_bytes, dst.app_bytes
-    );
+    write_int_field(out, "spkts", src.pkts);
+    write_int_field(out, "dpkts", dst.pkts);
+    write_int_field(out, "sbytes", src.bytes);
+    write_int_field(out, "dbytes", dst.bytes);
+    write_int_field(out, "sappbytes", src.app_bytes);
+    write_int_field(out, "dappbytes", dst.app_bytes);
     write_string_field(out, scratch, "state", |s| s.push_str(columns::state(record)));
     if record.key.ip_protocol().is_some() {
         if src.pkts > 0 {
-            let _ = write!(out, "\"sttl\":{},\"stos\":{},", src.ttl, src.tos);
+            write_int_field(out, "sttl", src.ttl);
+            write_int_field(out, "stos", src.tos);
         }
         if dst.pkts > 0 {
-            let _ = write!(out, "\"dttl\":{},\"dtos\":{},", dst.ttl, dst.tos);
+            write_int_field(out, "dttl", dst.ttl);
+            write_int_field(out, "dtos", dst.tos);
         }
     }
     if src.mac.is_some() {
@@ -74,24 +99,50 @@ pub fn write_json_line(out: &mut String, scratch: &mut String, record: &FlowReco
         write_string_field(out, scratch, "dmac", |s| columns::write_optional_mac(s, dst.mac));
     }
     if let Some(tci) = src.vlan_tci {
-        let _ = write!(out, "\"svid\":{},", tci & 0x0fff);
+        write_int_field(out, "svid", tci & 0x0fff);
     }
     if let Some(tci) = dst.vlan_tci {
-        let _ = write!(out, "\"dvid\":{},", tci & 0x0fff);
+        write_int_field(out, "dvid", tci & 0x0fff);
     }
     if let Some(tunnel) = &record.tunnel {
         // Nested, so that a pipeline can test or drop the tunnel as one key.
-        let _ = write!(
-            out,
-            "\"tunnel\":{{\"kind\":\"{}\",\"src\":\"{}\",\"dst\":\"{}\",\"id\":{},\"depth\":{}}},",
-            tunnel.kind.name(),
-            tunnel.outer_src,
-            tunnel.outer_dst,
-            tunnel.id,
-            tunnel.depth
-        );
+        out.push_str("\"tunnel\":{\"kind\":\"");
+        out.push_str(tunnel.kind.name());
+        out.push_str("\",\"src\":\"");
+        write_ip(out, tunnel.outer_src);
+        out.push_str("\",\"dst\":\"");
+        write_ip(out, tunnel.outer_dst);
+        out.push_str("\",\"id\":");
+        write_int(out, tunnel.id);
+        out.push_str(",\"depth\":");
+        write_int(out, tunnel.depth);
+        out.push_str("},");
     }
     crate::ib_columns::write_json_object(out, record);
-    let _ = write!(out, "\"cause\":\"{}\"}}", record.cause.name());
-    out.push('\n');
+    out.push_str("\"cause\":\"");
+    out.push_str(record.cause.name());
+    out.push_str("\"}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn string_field(value: &str) -> String {
+        let (mut out, mut scratch) = (String::from("{"), String::from("left over"));
+        write_string_field(&mut out, &mut scratch, "name", |text| text.push_str(value));
+        out
+    }
+
+    #[test]
+    fn string_field_plain_value() {
+        assert_eq!(string_field("fe80::1"), r#"{"name":"fe80::1","#);
+        assert_eq!(string_field(""), r#"{"name":"","#);
+    }
+
+    #[test]
+    fn string_field_escapes_value() {
+        assert_eq!(string_field("a\"b\\c"), r#"{"name":"a\"b\\c","#);
+        assert_eq!(string_field("tab\there\u{1f}é"), r#"{"name":"tab\u0009here\u001fé","#);
+    }
 }

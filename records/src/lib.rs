@@ -8,8 +8,10 @@
 pub mod argus;
 pub mod columns;
 pub mod csv;
+pub mod fast_text;
 pub mod ib_columns;
 pub mod ipfix;
+pub mod ipv6_text;
 pub mod json;
 pub mod names;
 pub mod rfc3339;

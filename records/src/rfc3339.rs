@@ -1,6 +1,6 @@
 //! RFC 3339 timestamps in UTC with nanoseconds, for the JSON output.
 
-use std::fmt::Write;
+use crate::fast_text::{push_ascii, put_fixed_decimal};
 
 /// Writes `time_ns` (nanoseconds since the Unix epoch) as
 /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
@@ -10,13 +10,17 @@ pub fn write_rfc3339_ns(out: &mut String, time_ns: u64) {
     let days = seconds / 86_400;
     let second_of_day = seconds % 86_400;
     let (year, month, day) = civil_date(days);
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60
-    );
+    // The year has four digits, because u64 nanoseconds since the epoch end
+    // in the year 2554.
+    let mut text = *b"0000-00-00T00:00:00.000000000Z";
+    put_fixed_decimal(&mut text, 0, year, 4);
+    put_fixed_decimal(&mut text, 5, month, 2);
+    put_fixed_decimal(&mut text, 8, day, 2);
+    put_fixed_decimal(&mut text, 11, second_of_day / 3600, 2);
+    put_fixed_decimal(&mut text, 14, second_of_day % 3600 / 60, 2);
+    put_fixed_decimal(&mut text, 17, second_of_day % 60, 2);
+    put_fixed_decimal(&mut text, 20, nanos, 9);
+    push_ascii(out, &text);
 }
 
 /// Converts days since 1970-01-01 to a proleptic Gregorian date, counting
@@ -62,5 +66,11 @@ mod tests {
         // 1300475167 is 2011-03-18T19:06:07Z; 1704067199 is 2023-12-31T23:59:59Z.
         assert_eq!(format(1_300_475_167_096_535_000), "2011-03-18T19:06:07.096535000Z");
         assert_eq!(format(1_704_067_199_999_999_999), "2023-12-31T23:59:59.999999999Z");
+    }
+
+    #[test]
+    fn last_u64_time() {
+        // 18446744073 is 2554-07-21T23:34:33Z (`date -u -d @18446744073`).
+        assert_eq!(format(u64::MAX), "2554-07-21T23:34:33.709551615Z");
     }
 }
