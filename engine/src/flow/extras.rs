@@ -40,6 +40,15 @@ pub struct FlowTables {
 }
 
 impl FlowTables {
+    /// Starts loading the TCP tracker of `tcp_handle`, when there is one,
+    /// into the cache.
+    #[inline]
+    pub fn prefetch_tcp(&self, tcp_handle: u32) {
+        if tcp_handle != crate::flow::pool::NO_ENTRY {
+            self.tcp.prefetch(tcp_handle);
+        }
+    }
+
     /// Creates pools for a shard of `capacity_flows` flows.
     pub fn with_capacity(capacity_flows: usize) -> FlowTables {
         FlowTables {

@@ -55,6 +55,14 @@ impl<T: Copy> Pool<T> {
         &mut self.entries[handle as usize]
     }
 
+    /// Starts loading the entry of a live handle into the cache.
+    #[inline]
+    pub fn prefetch(&self, handle: u32) {
+        if let Some(entry) = self.entries.get(handle as usize) {
+            crate::flow::prefetch::prefetch_value(entry);
+        }
+    }
+
     /// Entries in use.
     pub fn len(&self) -> usize {
         self.entries.len() - self.free.len()

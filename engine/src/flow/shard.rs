@@ -466,6 +466,20 @@ impl FlowShard {
         }
     }
 
+    /// Starts loading into the cache what the flow of a prepared key keeps
+    /// outside its slot: its list links and its TCP tracker. The slot is
+    /// read to find the tracker, so it should be in the cache already (see
+    /// [`FlowShard::prefetch_flow`]).
+    #[inline]
+    pub fn prefetch_flow_tables(&self, prepared: &PreparedKey) {
+        if let Some(slot) = self.index.first_candidate(prepared.hash) {
+            if let (Some(entry), Some(links)) = (self.slots.get(slot as usize), self.links.get(slot as usize)) {
+                prefetch_value(links);
+                self.tables.prefetch_tcp(entry.state.tcp_handle());
+            }
+        }
+    }
+
     fn update_flow(
         &mut self,
         key: FlowKey,

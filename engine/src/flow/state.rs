@@ -123,6 +123,12 @@ impl FlowState {
         }
     }
 
+    /// Returns the handle of the flow's TCP tracker in its shard's
+    /// [`FlowTables`], or [`NO_ENTRY`] for a flow that is not TCP.
+    pub fn tcp_handle(&self) -> u32 {
+        self.tcp
+    }
+
     /// True when the current interval has no packet yet.
     pub fn interval_is_empty(&self) -> bool {
         self.interval.is_empty()
