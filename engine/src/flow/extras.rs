@@ -3,7 +3,7 @@
 //! A flow's slot contains what every packet updates: its key, times and
 //! per-side counters. TCP trackers and the rare record fields (tunnel,
 //! ICMP error, MPLS labels, ARP answer, DNS transaction) live in pools that
-//! a shard allocates once, and a flow holds a 32-bit handle to its entry
+//! a shard allocates once, and a flow keeps a 32-bit handle to its entry
 //! only while it needs one. A UDP flow without a tunnel thus carries no TCP
 //! tracker and none of these fields.
 

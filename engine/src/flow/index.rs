@@ -9,16 +9,18 @@
 //! the hash's top 32 bits. Doubling the table therefore places every entry
 //! from its tag alone, without reading a slot. Removal shifts the rest of
 //! the probe run back over the freed entry (no tombstones), so probe
-//! lengths depend only on the keys held. The table starts small and doubles
-//! when an insert would fill more than half of it, up to twice the most
-//! keys it may hold. A shard with few flows thus touches little memory, and
-//! the index allocates only when it grows.
+//! lengths depend only on the keys held.
+//!
+//! The table is allocated once, at twice the most keys it may hold rounded
+//! up to a power of two, so it never rehashes while packets flow. An empty
+//! entry is all zero bits, so the allocation takes zeroed pages from the
+//! operating system that become resident only when a key lands in them: a
+//! shard with few flows touches little of its index.
 
 use super::prefetch::prefetch_read;
 
 /// One index entry: a tag from the key's hash and the slot of its flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(C, align(8))]
 struct Entry {
     tag: u32,
     slot: u32,
@@ -27,8 +29,23 @@ struct Entry {
 /// The slot number that marks an unused entry.
 const EMPTY_SLOT: u32 = u32::MAX;
 const EMPTY: Entry = Entry { tag: 0, slot: EMPTY_SLOT };
-/// Entries of a new index: eight cache lines.
+/// The smallest table: eight cache lines.
 const MIN_ENTRY_BITS: u32 = 6;
+
+impl Entry {
+    /// Packs the entry into 64 bits, the slot inverted so that an empty
+    /// entry is zero.
+    #[inline(always)]
+    fn to_bits(self) -> u64 {
+        (u64::from(self.tag) << 32) | u64::from(!self.slot)
+    }
+
+    /// Unpacks an entry that [`Entry::to_bits`] packed.
+    #[inline(always)]
+    fn from_bits(bits: u64) -> Entry {
+        Entry { tag: (bits >> 32) as u32, slot: !(bits as u32) }
+    }
+}
 /// The home entry comes from the tag, so the table has at most 2^32 entries
 /// (fewer where `usize` has fewer than 64 bits).
 const MAX_ENTRY_BITS: u32 = if usize::BITS > 32 { 32 } else { usize::BITS - 4 };
@@ -36,12 +53,21 @@ const MAX_ENTRY_BITS: u32 = if usize::BITS > 32 { 32 } else { usize::BITS - 4 };
 /// Maps key hashes to slot numbers; see the module documentation.
 #[derive(Debug)]
 pub struct FlowIndex {
-    entries: Vec<Entry>,
+    /// The entries, packed by [`Entry::to_bits`].
+    entries: Vec<u64>,
     /// The table has `1 << entry_bits` entries.
     entry_bits: u32,
-    /// The `entry_bits` at which the table stops growing.
-    max_entry_bits: u32,
     len: usize,
+}
+
+/// Returns the `entry_bits` of an index for at most `max_len` keys.
+fn entry_bits_for(max_len: usize) -> u32 {
+    let bits_for_max_len = max_len
+        .max(1)
+        .saturating_mul(2)
+        .checked_next_power_of_two()
+        .map_or(usize::BITS, |entries| entries.trailing_zeros());
+    bits_for_max_len.clamp(MIN_ENTRY_BITS, MAX_ENTRY_BITS)
 }
 
 /// Returns the tag of a hash: its top 32 bits.
@@ -51,18 +77,21 @@ fn tag_of(hash: u64) -> u32 {
 }
 
 impl FlowIndex {
-    /// Creates an empty index for at most `max_len` keys. It grows to at
-    /// most `2 * max_len` entries, rounded up to a power of two, which keeps
-    /// the load factor at or below 1/2 for up to 2^31 keys. Past that the
-    /// table stops at 2^32 entries (32 GiB) and fills further.
+    /// Creates an empty index for at most `max_len` keys, with `2 * max_len`
+    /// entries rounded up to a power of two, which keeps the load factor at
+    /// or below 1/2 for up to 2^31 keys. Past that the table has 2^32
+    /// entries (32 GiB) and fills further.
     pub fn new(max_len: usize) -> FlowIndex {
-        let bits_for_max_len = max_len
-            .max(1)
-            .saturating_mul(2)
-            .checked_next_power_of_two()
-            .map_or(usize::BITS, |entries| entries.trailing_zeros());
-        let max_entry_bits = bits_for_max_len.clamp(MIN_ENTRY_BITS, MAX_ENTRY_BITS);
-        FlowIndex { entries: vec![EMPTY; 1 << MIN_ENTRY_BITS], entry_bits: MIN_ENTRY_BITS, max_entry_bits, len: 0 }
+        let entry_bits = entry_bits_for(max_len);
+        // Zero is the empty entry, so this allocates zeroed memory without
+        // writing it.
+        FlowIndex { entries: vec![EMPTY.to_bits(); 1 << entry_bits], entry_bits, len: 0 }
+    }
+
+    /// Returns the entry at `position`.
+    #[inline(always)]
+    fn at(&self, position: usize) -> Entry {
+        Entry::from_bits(self.entries[position])
     }
 
     /// Number of keys held.
@@ -95,7 +124,7 @@ impl FlowIndex {
         let mask = self.mask();
         let mut position = self.home(tag);
         loop {
-            let entry = self.entries[position];
+            let entry = self.at(position);
             if entry.slot == EMPTY_SLOT {
                 return None;
             }
@@ -122,7 +151,7 @@ impl FlowIndex {
 
     /// Adds `slot` as the slot of a key with `hash`, which the index must
     /// not hold already. Past the `max_len` given to [`FlowIndex::new`] the
-    /// table stops growing, and its load factor rises above 1/2.
+    /// load factor rises above 1/2.
     ///
     /// # Panics
     ///
@@ -130,9 +159,6 @@ impl FlowIndex {
     /// 2^32 - 1 keys, or `slot` is `u32::MAX`.
     pub fn insert(&mut self, hash: u64, slot: u32) {
         assert_ne!(slot, EMPTY_SLOT, "slot {slot} is reserved for empty index entries");
-        if (self.len + 1) * 2 > self.entries.len() && self.entry_bits < self.max_entry_bits {
-            self.grow();
-        }
         assert!(self.len + 1 < self.entries.len(), "flow index full at {} keys", self.len);
         self.place(Entry { tag: tag_of(hash), slot });
         self.len += 1;
@@ -142,21 +168,10 @@ impl FlowIndex {
     fn place(&mut self, entry: Entry) {
         let mask = self.mask();
         let mut position = self.home(entry.tag);
-        while self.entries[position].slot != EMPTY_SLOT {
+        while self.at(position).slot != EMPTY_SLOT {
             position = (position + 1) & mask;
         }
-        self.entries[position] = entry;
-    }
-
-    /// Doubles the table and places every entry again by its tag.
-    fn grow(&mut self) {
-        let old = std::mem::replace(&mut self.entries, vec![EMPTY; 1 << (self.entry_bits + 1)]);
-        self.entry_bits += 1;
-        for entry in old {
-            if entry.slot != EMPTY_SLOT {
-                self.place(entry);
-            }
-        }
+        self.entries[position] = entry.to_bits();
     }
 
     /// Removes the entry of `slot`, filed under `hash`, and returns whether
@@ -165,7 +180,7 @@ impl FlowIndex {
         let mask = self.mask();
         let mut hole = self.home(tag_of(hash));
         loop {
-            let entry = self.entries[hole];
+            let entry = self.at(hole);
             if entry.slot == EMPTY_SLOT {
                 return false;
             }
@@ -181,7 +196,7 @@ impl FlowIndex {
         let mut position = hole;
         loop {
             position = (position + 1) & mask;
-            let entry = self.entries[position];
+            let entry = self.at(position);
             if entry.slot == EMPTY_SLOT {
                 break;
             }
@@ -189,11 +204,11 @@ impl FlowIndex {
             let entry_distance = position.wrapping_sub(home) & mask;
             let hole_distance = position.wrapping_sub(hole) & mask;
             if entry_distance >= hole_distance {
-                self.entries[hole] = entry;
+                self.entries[hole] = entry.to_bits();
                 hole = position;
             }
         }
-        self.entries[hole] = EMPTY;
+        self.entries[hole] = EMPTY.to_bits();
         self.len -= 1;
         true
     }
@@ -231,16 +246,17 @@ mod tests {
         for (&slot, &hash) in model {
             assert_eq!(index.find(hash, |found| found == slot), Some(slot), "slot {slot} not found");
         }
-        let held = index.entries.iter().filter(|entry| entry.slot != EMPTY_SLOT).count();
+        let held = (0..index.entries.len()).filter(|&position| index.at(position).slot != EMPTY_SLOT).count();
         assert_eq!(held, model.len());
         let mask = index.mask();
-        for (position, entry) in index.entries.iter().enumerate() {
+        for position in 0..index.entries.len() {
+            let entry = index.at(position);
             if entry.slot == EMPTY_SLOT {
                 continue;
             }
             let mut probe = index.home(entry.tag);
             while probe != position {
-                assert_ne!(index.entries[probe].slot, EMPTY_SLOT, "gap before entry {position}");
+                assert_ne!(index.at(probe).slot, EMPTY_SLOT, "gap before entry {position}");
                 probe = (probe + 1) & mask;
             }
         }
@@ -280,25 +296,25 @@ mod tests {
             index.insert(hash, slot as u32);
             model.insert(slot as u32, hash);
         }
-        assert_eq!(index.entries[0].slot, 2, "third key wraps to entry 0");
-        assert_eq!(index.entries[1].slot, 3, "key at home 0 lands after it");
+        assert_eq!(index.at(0).slot, 2, "third key wraps to entry 0");
+        assert_eq!(index.at(1).slot, 3, "key at home 0 lands after it");
 
         // Removing the first key shifts the wrapped key back across the end
         // and the home-0 key back to its home.
         assert!(index.remove(wrapped[0], 0));
         model.remove(&0);
-        assert_eq!(index.entries[last as usize].slot, 2);
-        assert_eq!(index.entries[0].slot, 3);
-        assert_eq!(index.entries[1].slot, EMPTY_SLOT);
+        assert_eq!(index.at(last as usize).slot, 2);
+        assert_eq!(index.at(0).slot, 3);
+        assert_eq!(index.at(1).slot, EMPTY_SLOT);
         check_against(&index, &model);
 
         // Removing a key that sits at its home with a wrapped run behind it
         // must not move the run's entries before their homes.
         assert!(index.remove(wrapped[1], 1));
         model.remove(&1);
-        assert_eq!(index.entries[(last - 1) as usize].slot, 2);
-        assert_eq!(index.entries[last as usize].slot, EMPTY_SLOT);
-        assert_eq!(index.entries[0].slot, 3);
+        assert_eq!(index.at((last - 1) as usize).slot, 2);
+        assert_eq!(index.at(last as usize).slot, EMPTY_SLOT);
+        assert_eq!(index.at(0).slot, 3);
         check_against(&index, &model);
 
         assert!(!index.remove(wrapped[1], 1), "a removed slot is gone");
@@ -317,32 +333,31 @@ mod tests {
             index.insert(hash, slot as u32);
             model.insert(slot as u32, hash);
         }
-        assert_eq!(index.entries[7].slot, 2);
+        assert_eq!(index.at(7).slot, 2);
         assert!(index.remove(hashes[0], 0));
         model.remove(&0);
-        assert_eq!(index.entries[5].slot, 1);
-        assert_eq!(index.entries[6].slot, 2);
-        assert_eq!(index.entries[7].slot, EMPTY_SLOT);
-        assert_eq!(index.entries[8].slot, 3);
+        assert_eq!(index.at(5).slot, 1);
+        assert_eq!(index.at(6).slot, 2);
+        assert_eq!(index.at(7).slot, EMPTY_SLOT);
+        assert_eq!(index.at(8).slot, 3);
         check_against(&index, &model);
     }
 
     #[test]
-    fn grows_by_doubling_to_limit() {
+    fn sized_for_max_len_at_start() {
         let mut index = FlowIndex::new(1000);
-        assert_eq!(index.entries.len(), 64);
+        assert_eq!(index.entries.len(), 2048);
         let mut model = BTreeMap::new();
         let mut random = SplitMix64(7);
         for slot in 0..1000u32 {
             let hash = random.next_u64();
             index.insert(hash, slot);
             model.insert(slot, hash);
-            assert!(index.len() * 2 <= index.entries.len(), "load above 1/2 at {} keys", index.len());
         }
-        assert_eq!(index.entries.len(), 2048);
+        assert_eq!(index.entries.len(), 2048, "the table never grows");
         check_against(&index, &model);
 
-        // Past its `max_len` the index fills its largest table.
+        // Past its `max_len` the index fills its table beyond half.
         let mut small = FlowIndex::new(100);
         let mut model = BTreeMap::new();
         for slot in 0..250u32 {
@@ -353,8 +368,17 @@ mod tests {
         assert_eq!(small.entries.len(), 256);
         check_against(&small, &model);
 
-        assert_eq!(FlowIndex::new(usize::MAX).max_entry_bits, MAX_ENTRY_BITS);
-        assert_eq!(FlowIndex::new(0).max_entry_bits, MIN_ENTRY_BITS);
+        assert_eq!(entry_bits_for(usize::MAX), MAX_ENTRY_BITS);
+        assert_eq!(entry_bits_for(0), MIN_ENTRY_BITS);
+    }
+
+    #[test]
+    fn empty_entry_is_zero() {
+        // The table is allocated as zeroed memory, which the operating
+        // system hands out without touching it, only while this holds.
+        assert_eq!(EMPTY.to_bits(), 0);
+        let entry = Entry { tag: 0xdead_beef, slot: 7 };
+        assert_eq!(Entry::from_bits(entry.to_bits()), entry);
     }
 
     #[test]
@@ -388,7 +412,7 @@ mod tests {
                 }
             }
             check_against(&index, &model);
-            let wrapped = index.entries[0].slot != EMPTY_SLOT && index.entries[index.mask()].slot != EMPTY_SLOT;
+            let wrapped = index.at(0).slot != EMPTY_SLOT && index.at(index.mask()).slot != EMPTY_SLOT;
             if set != 0 {
                 assert!(wrapped, "the end-crowded case must wrap a run past the table end");
             }

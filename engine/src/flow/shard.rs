@@ -1,11 +1,13 @@
 //! The flow shard: every flow one worker owns, in a table of bounded size.
 //!
-//! Flow state lives in a slot array allocated once at start. A hash index
-//! ([`FlowIndex`]) maps canonical keys to slots, and each timeout class
-//! keeps its flows in a doubly linked list in order of last activity, so
-//! idle flows are found at the list heads and the least recently active
-//! flow is the one evicted when the shard is full. A FIFO of interval start times finds the flows
-//! whose status report is due. Time is packet time: the shard's clock is
+//! Flow state lives in a slot array reserved at start, with TCP trackers
+//! and rare fields in the pools of [`FlowTables`]. A hash index
+//! ([`FlowIndex`]) maps canonical keys to slots. Each timeout class keeps
+//! its flows in a doubly linked list in order of last activity, with the
+//! links in an array of their own. Idle flows are thus found at the list
+//! heads, and the least recently active flow is the one evicted when the
+//! shard is full. A FIFO of interval start times finds the flows whose
+//! status report is due. Time is packet time: the shard's clock is
 //! the latest packet time it has seen, or what the worker passes to
 //! [`FlowShard::advance_time`].
 
@@ -207,8 +209,8 @@ pub struct FlowShard {
 }
 
 impl FlowShard {
-    /// Creates a shard and allocates its flow memory, except the flow index,
-    /// which starts small and doubles as the shard fills.
+    /// Creates a shard and allocates all of its flow memory. Pages become
+    /// resident only as flows arrive.
     pub fn new(config: ShardConfig) -> FlowShard {
         let capacity = config.capacity_flows.clamp(1, NO_SLOT as usize - 1);
         FlowShard {
