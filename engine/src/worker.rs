@@ -32,6 +32,10 @@ struct DecodedAhead {
     decoded: Decoded,
     /// `PreparedKey::of(&decoded)`.
     prepared: Option<PreparedKey>,
+    /// The slot that the index named for `prepared` when the slot was
+    /// prefetched, kept so that the later prefetch stage does not probe the
+    /// index again.
+    candidate_slot: Option<u32>,
 }
 
 /// One worker: a flow shard and its packet statistics.
@@ -61,7 +65,7 @@ impl Worker {
             shard: FlowShard::new(config),
             stats: WorkerStats::default(),
             batch_latency: None,
-            window: [DecodedAhead { decoded: Decoded::EMPTY, prepared: None }; WINDOW_PACKETS],
+            window: [DecodedAhead { decoded: Decoded::EMPTY, prepared: None, candidate_slot: None }; WINDOW_PACKETS],
         }
     }
 
@@ -99,16 +103,16 @@ impl Worker {
         }
         for (position, packet) in batch.iter().enumerate() {
             if position + SLOT_PREFETCH_DISTANCE < batch.len() {
-                let ahead = &self.window[(position + SLOT_PREFETCH_DISTANCE) % WINDOW_PACKETS];
+                let ahead = &mut self.window[(position + SLOT_PREFETCH_DISTANCE) % WINDOW_PACKETS];
                 if let Some(prepared) = &ahead.prepared {
-                    self.shard.prefetch_flow(prepared);
+                    ahead.candidate_slot = self.shard.prefetch_flow(prepared);
                 }
             }
 
             if position + TABLES_PREFETCH_DISTANCE < batch.len() {
                 let ahead = &self.window[(position + TABLES_PREFETCH_DISTANCE) % WINDOW_PACKETS];
-                if let Some(prepared) = &ahead.prepared {
-                    self.shard.prefetch_flow_tables(prepared);
+                if let Some(slot) = ahead.candidate_slot {
+                    self.shard.prefetch_flow_tables(slot);
                 }
             }
 
@@ -138,6 +142,7 @@ impl Worker {
         let ahead = &mut self.window[entry];
         decode_packet_into(packet.link_type, packet.data, &mut ahead.decoded);
         ahead.prepared = PreparedKey::of(&ahead.decoded);
+        ahead.candidate_slot = None;
         if let Some(prepared) = &ahead.prepared {
             self.shard.prefetch_index(prepared);
         }

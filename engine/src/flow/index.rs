@@ -246,8 +246,8 @@ mod tests {
         for (&slot, &hash) in model {
             assert_eq!(index.find(hash, |found| found == slot), Some(slot), "slot {slot} not found");
         }
-        let held = (0..index.entries.len()).filter(|&position| index.at(position).slot != EMPTY_SLOT).count();
-        assert_eq!(held, model.len());
+        let occupied = (0..index.entries.len()).filter(|&position| index.at(position).slot != EMPTY_SLOT).count();
+        assert_eq!(occupied, model.len());
         let mask = index.mask();
         for position in 0..index.entries.len() {
             let entry = index.at(position);

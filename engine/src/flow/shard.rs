@@ -457,28 +457,28 @@ impl FlowShard {
     }
 
     /// Starts loading into the cache the slot that the index entry of a
-    /// prepared key names. The entry is read without confirming the key, so
-    /// it should be in the cache already (see [`FlowShard::prefetch_index`]).
+    /// prepared key names, and returns that slot number. The entry is read
+    /// without confirming the key, so it should be in the cache already (see
+    /// [`FlowShard::prefetch_index`]).
     #[inline]
-    pub fn prefetch_flow(&self, prepared: &PreparedKey) {
-        if let Some(slot) = self.index.first_candidate(prepared.hash) {
-            if let Some(slot) = self.slots.get(slot as usize) {
-                prefetch_value(slot);
-            }
+    pub fn prefetch_flow(&self, prepared: &PreparedKey) -> Option<u32> {
+        let slot = self.index.first_candidate(prepared.hash)?;
+        if let Some(entry) = self.slots.get(slot as usize) {
+            prefetch_value(entry);
         }
+        Some(slot)
     }
 
-    /// Starts loading into the cache what the flow of a prepared key keeps
-    /// outside its slot: its list links and its TCP tracker. The slot is
-    /// read to find the tracker, so it should be in the cache already (see
-    /// [`FlowShard::prefetch_flow`]).
+    /// Starts loading into the cache what the flow in `slot`, as
+    /// [`FlowShard::prefetch_flow`] returned it, keeps outside its slot: its
+    /// list links and its TCP tracker. The slot is read to find the tracker,
+    /// so it should be in the cache already. A slot reused since is only a
+    /// wasted prefetch.
     #[inline]
-    pub fn prefetch_flow_tables(&self, prepared: &PreparedKey) {
-        if let Some(slot) = self.index.first_candidate(prepared.hash) {
-            if let (Some(entry), Some(links)) = (self.slots.get(slot as usize), self.links.get(slot as usize)) {
-                prefetch_value(links);
-                self.tables.prefetch_tcp(entry.state.tcp_handle());
-            }
+    pub fn prefetch_flow_tables(&self, slot: u32) {
+        if let (Some(entry), Some(links)) = (self.slots.get(slot as usize), self.links.get(slot as usize)) {
+            prefetch_value(links);
+            self.tables.prefetch_tcp(entry.state.tcp_handle());
         }
     }
 
