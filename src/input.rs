@@ -68,6 +68,17 @@ impl<S: PacketSource> PacketSource for FilteredOrPlain<S> {
         }
     }
 
+    fn next_batch_kept<K, F>(&mut self, keep: K, process: F) -> Result<BatchStatus, SourceError>
+    where
+        K: FnMut(&PacketView<'_>) -> bool,
+        F: FnOnce(&[PacketView<'_>]),
+    {
+        match self {
+            FilteredOrPlain::Filtered(source) => source.next_batch_kept(keep, process),
+            FilteredOrPlain::Plain(source) => source.next_batch_kept(keep, process),
+        }
+    }
+
     fn counters(&self) -> SourceCounters {
         match self {
             FilteredOrPlain::Filtered(source) => source.counters(),

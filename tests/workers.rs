@@ -5,7 +5,7 @@ mod common;
 
 use common::builder::{self, TestPacket, ACK, SYN};
 use common::{corpus_capture, nauditd_csv, repo_root, scratch_file};
-use naudit_engine::decode::decode_packet;
+use naudit_engine::decode::{decode_packet, TunnelKind};
 use naudit_engine::fanout::{quick_worker_hash, worker_hash};
 use naudit_engine::{BatchStatus, PacketSource};
 
@@ -100,13 +100,20 @@ fn invalid_filter_rejected() {
     assert!(stderr.contains("banana"), "{stderr}");
 }
 
-/// Hashes every packet of `capture` both ways and returns how many packets
-/// the header hash took, asserting that it agrees with the full decode.
-fn check_quick_hash(capture: &std::path::Path) -> usize {
+/// Packets the header hash took, in all and inside VXLAN.
+#[derive(Default)]
+struct QuickCounts {
+    packets: usize,
+    vxlan_packets: usize,
+}
+
+/// Hashes every packet of `capture` both ways and counts the packets the
+/// header hash took, asserting that it agrees with the full decode.
+fn check_quick_hash(capture: &std::path::Path, counts: &mut QuickCounts) {
     let Ok(mut source) = naudit_pcap::open_inputs(&[capture.to_path_buf()]) else {
-        return 0;
+        return;
     };
-    let (mut quick, mut packet_number) = (0, 0);
+    let mut packet_number = 0;
     loop {
         let status = source.next_batch(|batch| {
             for packet in batch {
@@ -116,12 +123,14 @@ fn check_quick_hash(capture: &std::path::Path) -> usize {
                 };
                 let decoded = decode_packet(packet.link_type, packet.data);
                 assert_eq!(hash, worker_hash(&decoded), "{} packet {packet_number}", capture.display());
-                quick += 1;
+                counts.packets += 1;
+                let in_vxlan = decoded.tunnel.is_some_and(|tunnel| tunnel.kind == TunnelKind::Vxlan);
+                counts.vxlan_packets += usize::from(in_vxlan);
             }
         });
         match status {
             Ok(BatchStatus::Packets(_)) | Ok(BatchStatus::Idle) => {}
-            Ok(BatchStatus::End) | Err(_) => return quick,
+            Ok(BatchStatus::End) | Err(_) => return,
         }
     }
 }
@@ -133,6 +142,10 @@ fn quick_hash_matches_full_decode() {
     captures.sort();
     captures.push(many_flows_capture());
 
-    let quick_packets: usize = captures.iter().map(|capture| check_quick_hash(capture)).sum();
-    assert!(quick_packets > 1000, "the header hash took only {quick_packets} packets");
+    let mut counts = QuickCounts::default();
+    for capture in &captures {
+        check_quick_hash(capture, &mut counts);
+    }
+    assert!(counts.packets > 1000, "the header hash took only {} packets", counts.packets);
+    assert!(counts.vxlan_packets > 10, "the header hash took only {} VXLAN packets", counts.vxlan_packets);
 }

@@ -16,6 +16,8 @@ pub mod fanout;
 pub mod flow;
 pub mod latency;
 pub mod packet;
+pub mod prefetch;
+pub mod read_ahead;
 pub mod source;
 pub mod stats;
 pub mod worker;

@@ -129,4 +129,40 @@ pub trait PacketSource {
     fn time_watermark_ns(&self) -> Option<u64> {
         None
     }
+
+    /// Reads packets like [`next_batch`](Self::next_batch) but delivers
+    /// only those that `keep` accepts. `keep` sees every packet read, in
+    /// order.
+    ///
+    /// Returns [`BatchStatus::Packets`] with the number delivered, which is 0
+    /// when packets were read and none was kept; `process` is called only
+    /// when it is more than 0.
+    ///
+    /// The default reads one batch and copies out the kept packets. A source
+    /// that can pass over a packet for less than it costs to deliver one,
+    /// such as a memory-mapped file, overrides it: workers that share a file
+    /// each read every packet of it and keep about one in N.
+    fn next_batch_kept<K, F>(&mut self, mut keep: K, process: F) -> Result<BatchStatus, SourceError>
+    where
+        K: FnMut(&PacketView<'_>) -> bool,
+        F: FnOnce(&[PacketView<'_>]),
+    {
+        let mut kept_count = 0;
+        let status = self.next_batch(|batch| {
+            let mut kept = [PacketView::EMPTY; MAX_BATCH_PACKETS];
+            for packet in batch {
+                if keep(packet) {
+                    kept[kept_count] = *packet;
+                    kept_count += 1;
+                }
+            }
+            if kept_count > 0 {
+                process(&kept[..kept_count]);
+            }
+        })?;
+        Ok(match status {
+            BatchStatus::Packets(_) => BatchStatus::Packets(kept_count),
+            other => other,
+        })
+    }
 }

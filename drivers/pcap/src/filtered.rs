@@ -7,7 +7,6 @@
 //! first packet of that type arrives, and cached.
 
 use naudit_engine::decode::erf::{ErfPayload, ErfRecord};
-use naudit_engine::source::MAX_BATCH_PACKETS;
 use naudit_engine::{BatchStatus, LinkType, PacketSource, PacketView, SourceCounters, SourceError};
 
 use crate::filter::{BpfFilter, FilterError};
@@ -129,44 +128,56 @@ impl<S: PacketSource> PacketSource for FilteredSource<S> {
     {
         let mut process = Some(process);
         loop {
-            let filters = &mut self.filters;
-            let expression = self.expression.as_str();
-            let delivered = &mut self.delivered;
-            let filter_counters = &mut self.filter_counters;
-            let mut accepted_count = 0;
-
-            let status = self.inner.next_batch(|batch| {
-                let mut accepted = [PacketView::EMPTY; MAX_BATCH_PACKETS];
-                for packet in batch {
-                    match accepts(filters, expression, packet) {
-                        Verdict::Accept => {
-                            filter_counters.accepted_pkts += 1;
-                            delivered.received_pkts += 1;
-                            if packet.is_truncated() {
-                                delivered.truncated_pkts += 1;
-                            }
-                            accepted[accepted_count] = *packet;
-                            accepted_count += 1;
-                        }
-                        Verdict::Reject => filter_counters.rejected_pkts += 1,
-                        Verdict::NoFilter => filter_counters.uncompiled_link_type_pkts += 1,
-                    }
-                }
-                if accepted_count > 0 {
+            let status = self.next_batch_kept(
+                |_| true,
+                |batch| {
                     if let Some(process) = process.take() {
-                        process(&accepted[..accepted_count]);
+                        process(batch);
                     }
-                }
-            })?;
-
+                },
+            )?;
             match status {
-                BatchStatus::Packets(_) if accepted_count > 0 => {
-                    return Ok(BatchStatus::Packets(accepted_count))
-                }
-                BatchStatus::Packets(_) => continue,
-                BatchStatus::Idle | BatchStatus::End => return Ok(status),
+                BatchStatus::Packets(0) => continue,
+                other => return Ok(other),
             }
         }
+    }
+
+    /// Runs the filter only on the packets that `keep` accepts, so that the
+    /// filter counters count those packets alone.
+    fn next_batch_kept<K, F>(&mut self, mut keep: K, process: F) -> Result<BatchStatus, SourceError>
+    where
+        K: FnMut(&PacketView<'_>) -> bool,
+        F: FnOnce(&[PacketView<'_>]),
+    {
+        let filters = &mut self.filters;
+        let expression = self.expression.as_str();
+        let delivered = &mut self.delivered;
+        let filter_counters = &mut self.filter_counters;
+        self.inner.next_batch_kept(
+            |packet| {
+                if !keep(packet) {
+                    return false;
+                }
+                match accepts(filters, expression, packet) {
+                    Verdict::Accept => {
+                        filter_counters.accepted_pkts += 1;
+                        delivered.received_pkts += 1;
+                        delivered.truncated_pkts += u64::from(packet.is_truncated());
+                        true
+                    }
+                    Verdict::Reject => {
+                        filter_counters.rejected_pkts += 1;
+                        false
+                    }
+                    Verdict::NoFilter => {
+                        filter_counters.uncompiled_link_type_pkts += 1;
+                        false
+                    }
+                }
+            },
+            process,
+        )
     }
 
     fn counters(&self) -> SourceCounters {

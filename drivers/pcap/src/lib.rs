@@ -200,6 +200,18 @@ impl PacketSource for CaptureSource {
         }
     }
 
+    fn next_batch_kept<K, F>(&mut self, keep: K, process: F) -> Result<BatchStatus, SourceError>
+    where
+        K: FnMut(&PacketView<'_>) -> bool,
+        F: FnOnce(&[PacketView<'_>]),
+    {
+        match self {
+            CaptureSource::Mapped(source) => source.next_batch_kept(keep, process),
+            CaptureSource::Stream(source) => source.next_batch_kept(keep, process),
+            CaptureSource::Merged(source) => source.next_batch_kept(keep, process),
+        }
+    }
+
     fn counters(&self) -> SourceCounters {
         match self {
             CaptureSource::Mapped(source) => source.counters(),

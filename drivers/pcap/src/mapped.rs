@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use memmap2::Mmap;
+use naudit_engine::read_ahead::ReadAhead;
 use naudit_engine::source::MAX_BATCH_PACKETS;
 use naudit_engine::{BatchStatus, PacketSource, PacketView, SourceCounters, SourceError};
 
@@ -68,9 +69,26 @@ impl MappedSource {
     }
 }
 
+/// The maximum number of packets [`MappedSource::next_batch_kept`] reads
+/// for one batch, so that a worker whose share of a file is small still
+/// returns to its loop, and its timers, often.
+const MAX_READ_PER_BATCH: usize = 8 * MAX_BATCH_PACKETS;
+
 impl PacketSource for MappedSource {
     fn next_batch<F>(&mut self, process: F) -> Result<BatchStatus, SourceError>
     where
+        F: FnOnce(&[PacketView<'_>]),
+    {
+        self.next_batch_kept(|_| true, process)
+    }
+
+    /// Reads until [`MAX_BATCH_PACKETS`] packets are kept, or
+    /// [`MAX_READ_PER_BATCH`] are read. A packet that is not kept costs the
+    /// read of its record header and `keep`. The counters count the
+    /// delivered packets only.
+    fn next_batch_kept<K, F>(&mut self, mut keep: K, process: F) -> Result<BatchStatus, SourceError>
+    where
+        K: FnMut(&PacketView<'_>) -> bool,
         F: FnOnce(&[PacketView<'_>]),
     {
         if let Some(error) = self.pending_error.take() {
@@ -83,13 +101,17 @@ impl PacketSource for MappedSource {
         let bytes: &[u8] = &self.map;
         let mut batch = [PacketView::EMPTY; MAX_BATCH_PACKETS];
         let mut count = 0;
-        while count < MAX_BATCH_PACKETS {
+        let mut read = 0;
+        while count < MAX_BATCH_PACKETS && read < MAX_READ_PER_BATCH {
             match self.cursor.next_packet(&self.name, bytes) {
                 Ok(Some((start, record))) => {
                     let packet = record.view(&bytes[start..]);
-                    count_packet(&mut self.counters, &packet);
-                    batch[count] = packet;
-                    count += 1;
+                    read += 1;
+                    if keep(&packet) {
+                        count_packet(&mut self.counters, &packet);
+                        batch[count] = packet;
+                        count += 1;
+                    }
                 }
                 Ok(None) => {
                     self.finished = true;
@@ -110,6 +132,7 @@ impl PacketSource for MappedSource {
         }
         match self.pending_error.take() {
             Some(error) => Err(error),
+            None if read > 0 => Ok(BatchStatus::Packets(0)),
             None => Ok(BatchStatus::End),
         }
     }
@@ -148,6 +171,7 @@ pub(crate) fn map_file(path: &Path, name: &str) -> Result<(Mmap, FileCursor), So
         parser,
         offset: first_record_offset,
         packets_parsed: 0,
+        read_ahead: ReadAhead::new(),
     };
     Ok((map, cursor))
 }
@@ -181,17 +205,23 @@ pub(crate) struct FileCursor {
     offset: usize,
     /// Packets parsed so far; the next packet's 1-based number is one more.
     packets_parsed: u64,
+    /// Prefetches the file's cache lines ahead of `offset`.
+    read_ahead: ReadAhead,
 }
 
 impl FileCursor {
     /// Parses records from the file's bytes until the next packet. Returns the
     /// packet record with its start offset, or `None` at the end of the file.
-    #[inline]
+    ///
+    /// A whole classic pcap record is read inline. Everything else goes
+    /// through the parser, out of line.
+    #[inline(always)]
     pub(crate) fn next_packet(
         &mut self,
         input: &str,
         file_bytes: &[u8],
     ) -> Result<Option<(usize, PacketRecord)>, SourceError> {
+        self.read_ahead.advance(file_bytes, self.offset);
         if let Some(fast) = self.fast {
             if let Some(record) = fast.packet(file_bytes.get(self.offset..).unwrap_or_default()) {
                 let start = self.offset;
@@ -200,6 +230,17 @@ impl FileCursor {
                 return Ok(Some((start, record)));
             }
         }
+        self.next_parsed_packet(input, file_bytes)
+    }
+
+    /// Parses records until the next packet: the slow path of
+    /// [`FileCursor::next_packet`].
+    #[inline(never)]
+    fn next_parsed_packet(
+        &mut self,
+        input: &str,
+        file_bytes: &[u8],
+    ) -> Result<Option<(usize, PacketRecord)>, SourceError> {
         loop {
             let remaining = file_bytes.get(self.offset..).unwrap_or_default();
             if remaining.is_empty() {

@@ -94,7 +94,7 @@ impl PcapFastLayout {
 
     /// Returns the packet record at the start of `bytes` when the record is
     /// whole and its captured length within the limit.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn packet(&self, bytes: &[u8]) -> Option<PacketRecord> {
         let header: &[u8; Self::HEADER_LEN] = bytes.get(..Self::HEADER_LEN)?.try_into().ok()?;
         let word = |at: usize| {

@@ -47,6 +47,7 @@ impl PacketRecord {
     ///
     /// Panics if `record_bytes` is shorter than the record, which the parser
     /// that returned this record has already checked.
+    #[inline]
     pub(crate) fn view<'a>(&self, record_bytes: &'a [u8]) -> PacketView<'a> {
         PacketView {
             timestamp_ns: self.timestamp_ns,

@@ -70,6 +70,7 @@ pub(crate) fn tail(data: &[u8], start: usize) -> &[u8] {
 }
 
 /// Returns the bytes in `start..end`, cut to what `data` holds.
+#[inline]
 pub(crate) fn clamped(data: &[u8], start: usize, end: usize) -> &[u8] {
     let end = end.min(data.len());
     data.get(start..end).unwrap_or(&[])

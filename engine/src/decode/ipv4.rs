@@ -93,6 +93,7 @@ impl<'a> Ipv4Header<'a> {
     /// the IHL is below 5 and `InvalidLength` when the total length is below
     /// the header length. Options or payload cut by the capture are not an
     /// error here.
+    #[inline]
     pub fn new(data: &'a [u8]) -> Result<Self, DecodeError> {
         if data.is_empty() {
             return Err(DecodeError::Truncated {
@@ -200,6 +201,7 @@ impl<'a> Ipv4Header<'a> {
 
     /// Returns the payload as captured, without the link layer's trailer or
     /// padding after the total length.
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         clamped(self.data, self.header_len(), usize::from(self.total_len()))
     }

@@ -53,6 +53,7 @@ impl<'a> Ipv6Header<'a> {
     /// Returns `InvalidVersion` when the version is not 6 and `Truncated`
     /// when fewer than 40 bytes are captured. A payload cut by the capture is
     /// not an error here.
+    #[inline]
     pub fn new(data: &'a [u8]) -> Result<Self, DecodeError> {
         if data.is_empty() {
             return Err(DecodeError::Truncated {
@@ -113,6 +114,7 @@ impl<'a> Ipv6Header<'a> {
     /// Returns every captured byte after the fixed header, trailer or padding
     /// included. [`super::ipv6_ext::walk_chain`] cuts it to the payload
     /// length.
+    #[inline]
     pub fn captured_payload(&self) -> &'a [u8] {
         tail(self.data, HEADER_LEN)
     }

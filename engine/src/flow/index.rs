@@ -17,7 +17,7 @@
 //! operating system that become resident only when a key lands in them: a
 //! shard with few flows touches little of its index.
 
-use super::prefetch::prefetch_read;
+use crate::prefetch::prefetch_read;
 
 /// One index entry: a tag from the key's hash and the slot of its flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

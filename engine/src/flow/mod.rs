@@ -9,7 +9,6 @@ pub mod index;
 pub mod key;
 mod key_hash;
 pub mod pool;
-mod prefetch;
 pub mod prepared;
 pub mod record;
 pub mod shard;

@@ -59,7 +59,7 @@ impl<T: Copy> Pool<T> {
     #[inline]
     pub fn prefetch(&self, handle: u32) {
         if let Some(entry) = self.entries.get(handle as usize) {
-            crate::flow::prefetch::prefetch_value(entry);
+            crate::prefetch::prefetch_value(entry);
         }
     }
 

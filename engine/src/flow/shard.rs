@@ -20,7 +20,7 @@ use crate::flow::gre_keys::GreKeyPairing;
 use crate::flow::ib::IbFlows;
 use crate::flow::index::FlowIndex;
 use crate::flow::key::{FlowKey, KeyDirection, TunnelContext};
-use crate::flow::prefetch::prefetch_value;
+use crate::prefetch::prefetch_value;
 use crate::flow::prepared::PreparedKey;
 use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
 use crate::flow::state::{FlowState, PacketFacts};
