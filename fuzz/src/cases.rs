@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use naudit_engine::decode::decode_packet;
+use naudit_engine::fanout::{quick_worker_hash, worker_hash};
 use naudit_engine::flow::{FlowRecord, ShardConfig};
 use naudit_engine::worker::Worker;
 use naudit_engine::{BatchStatus, LinkType, PacketSource, PacketView, SourceError};
@@ -13,13 +14,19 @@ use naudit_pcap::{MappedSource, StreamSource};
 
 /// Decodes `input` as one packet: the first two bytes, little-endian, choose
 /// the link type (modulo 300, which covers every link type nauditd decodes),
-/// the rest is the packet.
+/// the rest is the packet. When the worker hash read straight from the
+/// headers has an answer, it must be the hash of the full decode, or
+/// workers sharing a file would split a flow.
 pub fn decode(input: &[u8]) {
     if input.len() < 2 {
         return;
     }
     let link_type = LinkType(u16::from_le_bytes([input[0], input[1]]) % 300);
-    let decoded = decode_packet(link_type, &input[2..]);
+    let packet = &input[2..];
+    let decoded = decode_packet(link_type, packet);
+    if let Some(hash) = quick_worker_hash(link_type, packet) {
+        assert_eq!(hash, worker_hash(&decoded), "the header hash disagrees with the full decode");
+    }
     // Using the result keeps the optimizer from dropping the walk.
     std::hint::black_box(decoded);
 }

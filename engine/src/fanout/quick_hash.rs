@@ -93,7 +93,11 @@ fn ipv4_hash(data: &[u8], tunnels: Tunnels) -> Option<u64> {
 fn ipv6_hash(data: &[u8], tunnels: Tunnels) -> Option<u64> {
     let header = Ipv6Header::new(data).ok()?;
     let protocol = header.next_header();
-    match transport_hash(protocol, header.captured_payload(), tunnels)? {
+    // The decoder reads the payload only as far as the payload length, as
+    // any packet without extension headers has no jumbo payload option.
+    let captured = header.captured_payload();
+    let payload = &captured[..captured.len().min(usize::from(header.payload_len()))];
+    match transport_hash(protocol, payload, tunnels)? {
         Transport::EndsWalk => Some(hash_ipv6_pair(u128::from(header.src()), u128::from(header.dst()), protocol)),
         Transport::Inner(inner) => Some(inner),
     }
