@@ -14,9 +14,9 @@ use naudit_pcap::{MappedSource, StreamSource};
 
 /// Decodes `input` as one packet: the first two bytes, little-endian, choose
 /// the link type (modulo 300, which covers every link type nauditd decodes),
-/// the rest is the packet. When the worker hash read straight from the
-/// headers has an answer, it must be the hash of the full decode, or
-/// workers sharing a file would split a flow.
+/// the rest is the packet. When the header hash of the worker fanout
+/// returns a hash, it must equal the hash of the full decode, or workers
+/// sharing a file would split a flow.
 pub fn decode(input: &[u8]) {
     if input.len() < 2 {
         return;
