@@ -10,6 +10,13 @@ use clap::{Parser, ValueEnum};
 /// Argus tradition.
 #[derive(Debug, Parser)]
 #[command(name = "nauditd", version, about, long_about = None)]
+// Without any input the usage message names every way to give one.
+#[command(group(
+    clap::ArgGroup::new("input")
+        .required(true)
+        .multiple(true)
+        .args(["read", "interface", "list_interfaces", "dpdk_args"])
+))]
 pub struct Cli {
     /// Capture file to read (pcap, pcapng or ERF; `-` reads standard input).
     /// Repeat -r to read several files, merged into one input in timestamp
@@ -19,7 +26,6 @@ pub struct Cli {
         long = "read",
         value_name = "FILE",
         action = clap::ArgAction::Append,
-        required_unless_present_any = ["interface", "list_interfaces", "dpdk_args"],
         conflicts_with_all = ["interface", "dpdk_args"]
     )]
     pub read: Vec<PathBuf>,

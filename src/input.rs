@@ -94,6 +94,22 @@ impl<S: PacketSource> PacketSource for FilteredOrPlain<S> {
     }
 }
 
+/// Returns advice for a filter expression that failed to compile when one
+/// of its words looks like an option: everything after the first filter
+/// word is read as the filter, so an option placed there becomes part of it.
+fn option_in_filter_hint(expression: &str) -> String {
+    let looks_like_option = |word: &&str| {
+        let mut chars = word.chars();
+        chars.next() == Some('-') && chars.next().is_some_and(|next| next == '-' || next.is_ascii_alphabetic())
+    };
+    match expression.split_whitespace().find(looks_like_option) {
+        Some(word) => format!(
+            ". \"{word}\" was read as part of the filter: put options before the filter expression"
+        ),
+        None => String::new(),
+    }
+}
+
 /// The driver that live capture on `cli.interface` uses.
 pub fn live_driver(cli: &Cli) -> DriverKind {
     cli.driver.unwrap_or(if cfg!(target_os = "linux") && cli.worker_count() > 1 {
@@ -107,7 +123,7 @@ fn with_filter<S: PacketSource>(source: S, filter: Option<&str>) -> Result<Filte
     match filter {
         Some(expression) => FilteredSource::new(source, expression)
             .map(FilteredOrPlain::Filtered)
-            .map_err(|error| format!("invalid filter: {error}")),
+            .map_err(|error| format!("{error}{}", option_in_filter_hint(expression))),
         None => Ok(FilteredOrPlain::Plain(source)),
     }
 }

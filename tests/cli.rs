@@ -44,6 +44,33 @@ fn truncated_file_reports_offset() {
 }
 
 #[test]
+fn no_input_names_every_source() {
+    let output = nauditd(&[]);
+    assert_eq!(output.status.code(), Some(2), "a usage error");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("--read"), "{stderr}");
+    assert!(stderr.contains("--interface"), "{stderr}");
+    assert!(stderr.contains("--list-interfaces"), "{stderr}");
+}
+
+#[test]
+fn option_after_filter_gets_advice() {
+    let capture = corpus_capture("http-dns-wikipedia-multiflow.pcap");
+    let output = nauditd(&["-r", capture.to_str().unwrap(), "tcp", "port", "80", "-q"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("invalid filter expression"), "{stderr}");
+    assert!(stderr.contains("\"-q\" was read as part of the filter"), "{stderr}");
+    assert!(stderr.contains("put options before the filter expression"), "{stderr}");
+
+    // An expression that fails without an option-like word gets no such advice.
+    let output = nauditd(&["-r", capture.to_str().unwrap(), "tcp", "port", "-", "80"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(!stderr.contains("put options before"), "{stderr}");
+}
+
+#[test]
 fn missing_and_empty_inputs_rejected() {
     let output = nauditd(&["-r", "/nonexistent/capture.pcap"]);
     assert_eq!(output.status.code(), Some(1));
