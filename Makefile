@@ -2,7 +2,7 @@
 
 SAMPLE := tests/corpus/pcap/http-dns-wikipedia-multiflow.pcap
 
-.PHONY: demo test build deps deps-build fuzz
+.PHONY: demo test build deps deps-build fuzz perf
 
 deps:
 	scripts/install-deps.sh
@@ -26,3 +26,9 @@ test: deps
 FUZZ_SECONDS ?= 60
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Regenerates the benchmark captures (in perf/data, about 6 GiB, reused when
+# present) and perf/RESULTS.md: nauditd against Argus 3.0.8 and the floors,
+# 5 alternating runs each. Takes about 20 minutes; run it on a quiet machine.
+perf: deps
+	cargo run --release -p naudit-perf --bin naudit-bench -- --out perf/RESULTS.md
