@@ -18,7 +18,7 @@ const RECORD_RING_CAPACITY: usize = 16 * 1024;
 /// How long the output first sleeps when every record ring is empty. Each
 /// further empty pass doubles the sleep, up to [`OUTPUT_IDLE_SLEEP_MAX`].
 const OUTPUT_IDLE_SLEEP_MIN: Duration = Duration::from_micros(50);
-/// The longest sleep of the output. A worker whose ring is full yields
+/// The maximum sleep of the output. A worker whose ring is full yields
 /// until the output wakes and drains it, so a long sleep can delay a burst
 /// of records (as at the end of a file, when every flow is flushed) by at
 /// most this much. A short one costs CPU that workers need: with 2 workers

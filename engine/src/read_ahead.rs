@@ -25,13 +25,13 @@ pub const READ_AHEAD_BYTES: usize = 1024;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReadAhead {
     /// Offset of the first byte not prefetched yet.
-    requested_to: usize,
+    prefetched_to: usize,
 }
 
 impl ReadAhead {
     /// Starts with nothing prefetched.
     pub const fn new() -> ReadAhead {
-        ReadAhead { requested_to: 0 }
+        ReadAhead { prefetched_to: 0 }
     }
 
     /// Prefetches the cache lines of `bytes` from where the last call stopped
@@ -40,17 +40,17 @@ impl ReadAhead {
     #[inline]
     pub fn advance(&mut self, bytes: &[u8], position: usize) {
         let end = position.saturating_add(READ_AHEAD_BYTES).min(bytes.len());
-        let mut offset = self.requested_to.max(position);
+        let mut offset = self.prefetched_to.max(position);
         while offset < end {
             prefetch_read(bytes.as_ptr().wrapping_add(offset));
             offset += CACHE_LINE_BYTES;
         }
-        self.requested_to = self.requested_to.max(offset);
+        self.prefetched_to = self.prefetched_to.max(offset);
     }
 
-    /// Offset of the first byte not prefetched yet.
-    pub fn requested_to(&self) -> usize {
-        self.requested_to
+    /// Returns the offset of the first byte not prefetched yet.
+    pub fn prefetched_to(&self) -> usize {
+        self.prefetched_to
     }
 }
 
@@ -63,12 +63,12 @@ mod tests {
         let bytes = vec![0_u8; 3 * READ_AHEAD_BYTES];
         let mut ahead = ReadAhead::new();
         ahead.advance(&bytes, 0);
-        assert_eq!(ahead.requested_to(), READ_AHEAD_BYTES);
+        assert_eq!(ahead.prefetched_to(), READ_AHEAD_BYTES);
         ahead.advance(&bytes, 100);
-        assert_eq!(ahead.requested_to(), READ_AHEAD_BYTES + 128);
+        assert_eq!(ahead.prefetched_to(), READ_AHEAD_BYTES + 128);
         // A walk that jumps past the prefetched bytes starts again from there.
         ahead.advance(&bytes, 2 * READ_AHEAD_BYTES);
-        assert_eq!(ahead.requested_to(), bytes.len());
+        assert_eq!(ahead.prefetched_to(), bytes.len());
     }
 
     #[test]
@@ -76,10 +76,10 @@ mod tests {
         let bytes = vec![0_u8; 100];
         let mut ahead = ReadAhead::new();
         ahead.advance(&bytes, 40);
-        assert_eq!(ahead.requested_to(), 104);
+        assert_eq!(ahead.prefetched_to(), 104);
         ahead.advance(&bytes, 100);
-        assert_eq!(ahead.requested_to(), 104);
+        assert_eq!(ahead.prefetched_to(), 104);
         ahead.advance(&[], 0);
-        assert_eq!(ahead.requested_to(), 104);
+        assert_eq!(ahead.prefetched_to(), 104);
     }
 }

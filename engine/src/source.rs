@@ -131,8 +131,8 @@ pub trait PacketSource {
     }
 
     /// Reads packets like [`next_batch`](Self::next_batch) but delivers
-    /// only those that `keep` accepts. `keep` sees every packet read, in
-    /// order.
+    /// only those that `keep` accepts. `keep` is called on every packet
+    /// read, in order.
     ///
     /// Returns [`BatchStatus::Packets`] with the number delivered, which is 0
     /// when packets were read and none was kept; `process` is called only

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{corpus, read_all, Packet};
-use naudit_engine::{BatchStatus, PacketSource, PacketView};
+use naudit_engine::{BatchStatus, PacketSource};
 use naudit_pcap::{open_inputs, FilteredSource, MappedSource};
 
 /// What one pass of `next_batch_kept` over a whole source returned.
@@ -16,16 +16,6 @@ struct KeptPass {
     delivered: Vec<Packet>,
     /// How many calls returned `Packets(0)`.
     empty_batches: usize,
-}
-
-fn owned(view: &PacketView<'_>) -> Packet {
-    Packet {
-        timestamp_ns: view.timestamp_ns,
-        wire_len: view.wire_len_bytes,
-        data: view.data.to_vec(),
-        link_type: view.link_type.0,
-        port: view.port,
-    }
 }
 
 /// Reads `source` to its end, keeping the packets whose 0-based number
@@ -46,7 +36,7 @@ fn read_kept<S: PacketSource>(source: &mut S, keep_number: impl Fn(usize) -> boo
                 |batch| {
                     assert!(!batch.is_empty(), "process must not get an empty batch");
                     delivered_now = batch.len();
-                    delivered.extend(batch.iter().map(owned));
+                    delivered.extend(batch.iter().map(Packet::from_view));
                 },
             )
             .expect("a corpus capture reads without error");

@@ -1,12 +1,12 @@
 //! Sharing a replayable input by flow: every worker reads the whole input
 //! and keeps the packets whose flow hashes to it. No classifier thread, no
-//! copy, and every worker sees every timestamp, so flow time advances
+//! copy, and every worker reads every timestamp, so flow time advances
 //! exactly as with one worker.
 //!
 //! The price is that each worker also passes over every packet it does not
 //! keep. A memory-mapped file reads those through
 //! [`PacketSource::next_batch_kept`], which costs the record header, the
-//! header hash and no batch slot: about 200 instructions a packet on the
+//! header hash and no batch slot: about 220 instructions a packet on the
 //! IMIX benchmark capture, against about 1,500 to account for one.
 
 use super::{quick_worker_hash, worker_hash, worker_index};

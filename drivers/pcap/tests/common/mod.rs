@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use naudit_engine::{BatchStatus, PacketSource, SourceError};
+use naudit_engine::{BatchStatus, PacketSource, PacketView, SourceError};
 
 /// Returns the path of a capture in the shared test corpus.
 pub fn corpus(file_name: &str) -> PathBuf {
@@ -32,6 +32,19 @@ pub struct Packet {
     pub port: u16,
 }
 
+impl Packet {
+    /// Copies a delivered view.
+    pub fn from_view(view: &PacketView<'_>) -> Packet {
+        Packet {
+            timestamp_ns: view.timestamp_ns,
+            wire_len: view.wire_len_bytes,
+            data: view.data.to_vec(),
+            link_type: view.link_type.0,
+            port: view.port,
+        }
+    }
+}
+
 /// Everything a source delivered until its end or its first error.
 pub struct ReadResult {
     pub packets: Vec<Packet>,
@@ -47,15 +60,7 @@ pub fn read_all<S: PacketSource>(source: &mut S) -> ReadResult {
         let mut delivered = 0;
         let status = source.next_batch(|batch| {
             delivered = batch.len();
-            for view in batch {
-                packets.push(Packet {
-                    timestamp_ns: view.timestamp_ns,
-                    wire_len: view.wire_len_bytes,
-                    data: view.data.to_vec(),
-                    link_type: view.link_type.0,
-                    port: view.port,
-                });
-            }
+            packets.extend(batch.iter().map(Packet::from_view));
         });
         match status {
             Ok(BatchStatus::Packets(count)) => {
