@@ -19,9 +19,9 @@ const RECORD_RING_CAPACITY: usize = 16 * 1024;
 /// further empty pass doubles the sleep, up to [`OUTPUT_IDLE_SLEEP_MAX`].
 const OUTPUT_IDLE_SLEEP_MIN: Duration = Duration::from_micros(50);
 /// The maximum sleep of the output. A worker whose ring is full yields
-/// until the output wakes and drains it, so a long sleep can delay a burst
-/// of records (as at the end of a file, when every flow is flushed) by at
-/// most this much. A short one costs CPU that workers need: with 2 workers
+/// until the output wakes and drains it. So a long sleep can delay a burst
+/// of records by at most this much, as at the end of a file, when every
+/// flow is flushed. A short one costs CPU that workers need: with 2 workers
 /// on 2 cores, a fixed 200 µs sleep took about 1.5 % of the CPU time of a
 /// run over the IMIX benchmark capture.
 const OUTPUT_IDLE_SLEEP_MAX: Duration = Duration::from_millis(2);

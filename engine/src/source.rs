@@ -134,9 +134,9 @@ pub trait PacketSource {
     /// only those that `keep` accepts. `keep` is called on every packet
     /// read, in order.
     ///
-    /// Returns [`BatchStatus::Packets`] with the number delivered, which is 0
-    /// when packets were read and none was kept; `process` is called only
-    /// when it is more than 0.
+    /// Returns [`BatchStatus::Packets`] with the number delivered. That is 0
+    /// when packets were read and none was kept, and then `process` is not
+    /// called.
     ///
     /// The default reads one batch and copies out the kept packets. A source
     /// that can pass over a packet for less than it costs to deliver one,

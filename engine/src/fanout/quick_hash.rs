@@ -94,7 +94,7 @@ fn ipv6_hash(data: &[u8], tunnels: Tunnels) -> Option<u64> {
     let header = Ipv6Header::new(data).ok()?;
     let protocol = header.next_header();
     // The decoder reads the payload only as far as the payload length. Only
-    // a hop-by-hop header can make a jumbogram, and this path sees none.
+    // a hop-by-hop header can make a jumbogram, and this path reads none.
     let captured = header.captured_payload();
     let payload = &captured[..captured.len().min(usize::from(header.payload_len()))];
     match transport_hash(protocol, payload, tunnels)? {
