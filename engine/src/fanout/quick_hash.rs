@@ -29,8 +29,8 @@ const VXLAN_PORT: u16 = 4789;
 /// Whether a frame may be a VXLAN tunnel's outer frame, or is its inner one.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tunnels {
-    /// The outer frame: VXLAN is read.
-    Enter,
+    /// The outer frame, with this many VLAN tags: VXLAN is read.
+    Enter { vlan_tags: usize },
     /// Inside VXLAN: any tunnel port returns `None`.
     Inside,
 }
@@ -42,16 +42,18 @@ pub fn quick_worker_hash(link_type: LinkType, data: &[u8]) -> Option<u64> {
     if link_type.normalized() != LinkType::ETHERNET {
         return None;
     }
-    ethernet_hash(data, Tunnels::Enter)
+    ethernet_hash(data, None)
 }
 
-/// Returns the hash of an Ethernet frame, after any VLAN tags.
+/// Returns the hash of an Ethernet frame, after any VLAN tags. An inner
+/// frame gets the tag count of its outer frame, because the decoder counts
+/// the tags of both against one limit.
 #[inline]
-fn ethernet_hash(data: &[u8], tunnels: Tunnels) -> Option<u64> {
+fn ethernet_hash(data: &[u8], outer_vlan_tags: Option<usize>) -> Option<u64> {
     let ethernet = EthernetHeader::new(data).ok()?;
     let mut type_or_length = ethernet.type_or_length();
     let mut payload = ethernet.payload();
-    let mut tags = 0;
+    let mut tags = outer_vlan_tags.unwrap_or(0);
     while vlan::is_tag_ethertype(type_or_length) {
         if tags == vlan::MAX_TAGS {
             return None;
@@ -61,6 +63,10 @@ fn ethernet_hash(data: &[u8], tunnels: Tunnels) -> Option<u64> {
         payload = tag.payload();
         tags += 1;
     }
+    let tunnels = match outer_vlan_tags {
+        None => Tunnels::Enter { vlan_tags: tags },
+        Some(_) => Tunnels::Inside,
+    };
     match type_or_length {
         ethertype::IPV4 => ipv4_hash(payload, tunnels),
         ethertype::IPV6 => ipv6_hash(payload, tunnels),
@@ -130,10 +136,12 @@ fn transport_hash(protocol: u8, payload: &[u8], tunnels: Tunnels) -> Option<Tran
                 } else {
                     return Some(Transport::EndsWalk);
                 };
-                if tunnel_port != VXLAN_PORT || tunnels == Tunnels::Inside {
-                    return None;
+                match tunnels {
+                    Tunnels::Enter { vlan_tags } if tunnel_port == VXLAN_PORT => {
+                        vxlan_hash(payload, vlan_tags).map(Transport::Inner)
+                    }
+                    _ => None,
                 }
-                vxlan_hash(payload).map(Transport::Inner)
             }
             // Without both ports the decoder stops at the UDP header.
             _ => Some(Transport::EndsWalk),
@@ -146,8 +154,8 @@ fn transport_hash(protocol: u8, payload: &[u8], tunnels: Tunnels) -> Option<Tran
 /// a common shape itself. The decoder keeps the inner addresses only when
 /// the inner frame reaches a network layer. Every shape read here does, and
 /// anything else is left to the full decoder.
-fn vxlan_hash(udp: &[u8]) -> Option<u64> {
+fn vxlan_hash(udp: &[u8], outer_vlan_tags: usize) -> Option<u64> {
     let datagram = UdpHeader::new(udp).ok()?;
     let vxlan = VxlanHeader::new(datagram.payload()).ok()?;
-    ethernet_hash(vxlan.payload(), Tunnels::Inside)
+    ethernet_hash(vxlan.payload(), Some(outer_vlan_tags))
 }
