@@ -3,7 +3,7 @@
 //! through a single-producer ring to the output on the calling thread.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use naudit_engine::fanout::{fanout, FanoutConfig};
 use naudit_engine::flow::{FlowRecord, RecordSink, ShardConfig, ShardCounters};
@@ -25,12 +25,19 @@ const OUTPUT_IDLE_SLEEP_MIN: Duration = Duration::from_micros(50);
 /// on 2 cores, a fixed 200 µs sleep took about 1.5 % of the CPU time of a
 /// run over the IMIX benchmark capture.
 const OUTPUT_IDLE_SLEEP_MAX: Duration = Duration::from_millis(2);
+/// How many times a worker yields on a full record ring before it sleeps,
+/// and for how long it then sleeps between checks.
+const FULL_RING_YIELDS: u32 = 16;
+const FULL_RING_SLEEP: Duration = Duration::from_micros(50);
+/// The maximum number of records the output reads from one ring before it
+/// hands their places back to the worker.
+const DRAIN_CHUNK_RECORDS: usize = 256;
 /// A worker's shard holds its share of the flow limit plus this fraction
 /// of it (1/8).
 const SHARD_HEADROOM_DIVISOR: usize = 8;
 /// How often the output adds up the workers' totals for the stream's
 /// management records.
-const TOTALS_INTERVAL: Duration = Duration::from_millis(100);
+const TOTALS_INTERVAL: coarsetime::Duration = coarsetime::Duration::from_millis(100);
 
 /// What every run of workers needs.
 pub struct RunContext<'a> {
@@ -160,15 +167,21 @@ struct RingSink {
 
 impl RecordSink for RingSink {
     fn emit(&mut self, record: &FlowRecord) {
-        let mut record = *record;
-        loop {
-            match self.ring.push(record) {
-                Ok(()) => return,
-                Err(rtrb::PushError::Full(returned)) => {
-                    record = returned;
-                    std::thread::yield_now();
-                }
+        let mut waits = 0u32;
+        while self.ring.is_full() {
+            // A yield lets the output run if it waits on this core. After
+            // a few, the worker sleeps instead: its core then goes idle,
+            // and the scheduler moves the output there, rather than leave
+            // it to share the other worker's core.
+            if waits < FULL_RING_YIELDS {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(FULL_RING_SLEEP);
             }
+            waits += 1;
+        }
+        if self.ring.push(*record).is_err() {
+            unreachable!("only this worker writes to its ring, and it has room");
         }
     }
 }
@@ -278,15 +291,28 @@ fn drain_records(
     worker_totals: &[SensorCounters],
     totals: &SensorCounters,
 ) {
-    let mut last_totals = Instant::now();
+    let mut last_totals = coarsetime::Instant::now();
     let mut idle_sleep = OUTPUT_IDLE_SLEEP_MIN;
     loop {
         let all_stopped = running.load(Ordering::Acquire) == 0;
         let mut moved = 0;
         for consumer in consumers.iter_mut() {
-            while let Ok(record) = consumer.pop() {
-                output.emit(&record);
-                moved += 1;
+            // Records are encoded where they lie in the ring, without a
+            // copy, and their places are handed back a chunk at a time.
+            loop {
+                let available = consumer.slots().min(DRAIN_CHUNK_RECORDS);
+                if available == 0 {
+                    break;
+                }
+                let Ok(chunk) = consumer.read_chunk(available) else {
+                    unreachable!("the ring holds {available} records to read")
+                };
+                let (first, second) = chunk.as_slices();
+                for record in first.iter().chain(second) {
+                    output.emit(record);
+                }
+                chunk.commit_all();
+                moved += available;
             }
         }
         if all_stopped || last_totals.elapsed() >= TOTALS_INTERVAL {
@@ -295,7 +321,7 @@ fn drain_records(
                 add_totals(&mut sum, &worker.load());
             }
             totals.store(&sum);
-            last_totals = Instant::now();
+            last_totals = coarsetime::Instant::now();
         }
         if moved == 0 {
             if all_stopped {

@@ -18,6 +18,7 @@ pub mod latency;
 pub mod packet;
 pub mod prefetch;
 pub mod read_ahead;
+pub mod resident;
 pub mod source;
 pub mod stats;
 pub mod worker;

@@ -338,4 +338,61 @@ mod tests {
             assert_eq!(windowed, reference, "capacity {capacity_flows}");
         }
     }
+
+    /// Returns the IP protocol of a key, 1 for ICMP.
+    fn protocol_of(key: &crate::flow::FlowKey) -> u8 {
+        match key {
+            crate::flow::FlowKey::Ip { protocol, .. } => *protocol,
+            crate::flow::FlowKey::Icmp { .. } => 1,
+            _ => 0,
+        }
+    }
+
+    /// Decodes `packets` and accounts them to `shard`, one at a time.
+    fn account(shard: &mut FlowShard, packets: &[(u64, Vec<u8>)], records: &mut Vec<FlowRecord>) {
+        let mut decoded = Decoded::EMPTY;
+        for (time_ns, data) in packets {
+            let packet = view(*time_ns, data);
+            decode_packet_into(packet.link_type, packet.data, &mut decoded);
+            let facts = PacketFacts { time_ns: packet.timestamp_ns, bytes: packet.wire_len_bytes, decoded: &decoded };
+            shard.process(&facts, records);
+        }
+    }
+
+    #[test]
+    fn flushed_shard_starts_over_like_a_new_one() {
+        let packets = packet_mix();
+        let (first_half, second_half) = packets.split_at(packets.len() / 2);
+        // A small shard also evicts, so the free list and the index are
+        // exercised past the flush.
+        for capacity_flows in [1 << 10, 16] {
+            let config = ShardConfig { capacity_flows, ..ShardConfig::default() };
+            let mut reused = FlowShard::new(config);
+            let mut before_flush = Vec::new();
+            account(&mut reused, first_half, &mut before_flush);
+            let held = reused.active_flows();
+            assert!(held > 10, "too few flows held at the flush: {held}");
+            let mut flushed = Vec::new();
+            reused.flush(&mut flushed);
+            assert_eq!(reused.active_flows(), 0);
+            // Orphan fragments' records come first, then one for each flow.
+            assert!(flushed.len() >= held, "one record for each flow held");
+            let flushed = &flushed[flushed.len() - held..];
+            // Flows leave list by list: TCP, then other IP, then ICMP (if
+            // any is still held).
+            let mut class_order: Vec<u8> = flushed.iter().map(|record| protocol_of(&record.key)).collect();
+            class_order.dedup();
+            assert!(class_order == [6, 17] || class_order == [6, 17, 1], "one run per class: {class_order:?}");
+
+            let mut after_flush = Vec::new();
+            account(&mut reused, second_half, &mut after_flush);
+            reused.flush(&mut after_flush);
+            let mut fresh = FlowShard::new(config);
+            let mut reference = Vec::new();
+            account(&mut fresh, second_half, &mut reference);
+            fresh.flush(&mut reference);
+            assert!(reference.len() > 10, "too few records to compare: {}", reference.len());
+            assert_eq!(after_flush, reference, "capacity {capacity_flows}");
+        }
+    }
 }
