@@ -56,7 +56,18 @@ impl LinkType {
     /// frames.
     /// The Juniper pseudo-header is counted, because argus 3.0.8 counts it.
     /// A radiotap or NFLOG header that cannot be parsed counts as 0 bytes.
+    #[inline]
     pub fn pseudo_header_bytes(self, data: &[u8]) -> u32 {
+        // This runs for every packet, and most are Ethernet frames, which
+        // carry no pseudo-header.
+        if self == LinkType::ETHERNET {
+            return 0;
+        }
+        self.capture_header_bytes(data)
+    }
+
+    /// Returns [`LinkType::pseudo_header_bytes`] for any link type.
+    fn capture_header_bytes(self, data: &[u8]) -> u32 {
         let before = |inner: &[u8]| (data.len() - inner.len()) as u32;
         match self {
             LinkType::LINUX_SLL => 16,

@@ -14,8 +14,9 @@
 //! The table is allocated once, at twice the most keys it may hold rounded
 //! up to a power of two, so it never rehashes while packets flow. An empty
 //! entry is all zero bits, so the allocation takes zeroed pages from the
-//! operating system, made resident at once (16 bytes for each flow of the
-//! shard's capacity: 4 MiB under the default limit of 262,144 flows).
+//! operating system, made resident at once and on huge pages where the
+//! system offers them (16 bytes for each flow of the shard's capacity:
+//! 4 MiB under the default limit of 262,144 flows).
 
 use crate::prefetch::prefetch_read;
 
