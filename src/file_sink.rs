@@ -19,12 +19,9 @@ use naudit_records::{Format, RecordWriter};
 
 use crate::cli::{Cli, OutputFormat};
 
-/// Maximum time a record waits in a buffer while later records arrive,
-/// so that a reader such as `tail -F` gets records soon after they are
-/// emitted.
-///
-/// NOTE: the check runs when a record arrives, so the records before a
-/// quiet spell wait for the next record, a SIGHUP or the end of the run.
+/// Maximum time a record waits in a buffer, so that a reader such as
+/// `tail -F` gets records soon after they are emitted. The check runs when
+/// a record arrives and while the input is idle.
 const FLUSH_INTERVAL: coarsetime::Duration = coarsetime::Duration::from_secs(1);
 
 /// The encoder of the file being written.
@@ -74,6 +71,8 @@ pub struct FileOutput {
     /// for every record, and a precise clock read cost about 2 % of a run
     /// that writes many records.
     last_flush: coarsetime::Instant,
+    /// True when bytes were written since the last flush.
+    unflushed: bool,
     /// The first write error, kept until [`FileOutput::finish`]. No record
     /// is written after it.
     error: Option<String>,
@@ -133,6 +132,7 @@ impl FileOutput {
             rotation,
             report: FileReport::default(),
             last_flush: coarsetime::Instant::now(),
+            unflushed: true,
             error: None,
         };
         let destination: Box<dyn Write> = match &output.path {
@@ -334,7 +334,14 @@ impl RecordSink for FileOutput {
             Ok(false) => {}
             Err(message) => self.note_error(message),
         }
+        self.unflushed = true;
         if self.last_flush.elapsed() >= FLUSH_INTERVAL {
+            self.flush();
+        }
+    }
+
+    fn idle(&mut self) {
+        if self.unflushed && self.last_flush.elapsed() >= FLUSH_INTERVAL {
             self.flush();
         }
     }
@@ -345,6 +352,7 @@ impl FileOutput {
     /// [`FileOutput::finish`], and an Argus or IPFIX error stops the output.
     fn flush(&mut self) {
         self.last_flush = coarsetime::Instant::now();
+        self.unflushed = false;
         let result = match &mut self.writer {
             None => Ok(()),
             Some(FileWriter::Text(writer)) => {

@@ -163,6 +163,14 @@ impl RecordSink for Sink {
 }
 
 impl RecordSink for Output {
+    fn idle(&mut self) {
+        for sink in &mut self.sinks {
+            if let Sink::File(file) = sink {
+                file.idle();
+            }
+        }
+    }
+
     fn emit(&mut self, record: &FlowRecord) {
         if self.reopen.load(Ordering::Relaxed) {
             self.reopen_if_requested();

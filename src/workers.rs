@@ -327,6 +327,7 @@ fn drain_records(
             if all_stopped {
                 return;
             }
+            output.idle();
             std::thread::sleep(idle_sleep);
             idle_sleep = (idle_sleep * 2).min(OUTPUT_IDLE_SLEEP_MAX);
         } else {

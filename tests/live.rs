@@ -1,8 +1,9 @@
 //! Live capture end to end: a capture replayed with tcpreplay into a veth
 //! pair inside a network namespace the test creates gives the same flows
 //! (packets and bytes per flow) as reading the file, with the libpcap
-//! driver and with the AF_PACKET driver and two workers, and SIGTERM
-//! during capture loses no record.
+//! driver and with the AF_PACKET driver and two workers, SIGTERM during
+//! capture loses no record, and records reach the `-w` file while the link
+//! is quiet.
 //!
 //! The veths have no addresses and IPv6 is off on both ends, so the kernel
 //! sends nothing of its own on them, and no traffic leaves the pair.
@@ -16,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{corpus_capture, nauditd_csv};
+use common::{corpus_capture, nauditd_csv, ScratchDir};
 
 /// How long to wait for nauditd to open its capture.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -126,11 +127,19 @@ fn flow_totals(csv: &str) -> BTreeMap<String, (u64, u64)> {
     totals
 }
 
-/// Captures on the pair's host end with `args` while the capture is
-/// replayed, stops nauditd with SIGTERM and returns its CSV.
-fn capture_replay(pair: &VethPair, capture: &std::path::Path, args: &[&str]) -> String {
+/// A nauditd capturing on a pair's host end, and the thread that collects
+/// its log.
+struct RunningCapture {
+    child: std::process::Child,
+    log_reader: std::thread::JoinHandle<String>,
+    begun: Instant,
+}
+
+/// Starts nauditd on the pair's host end with `args`, after `-i` and
+/// before any filter, and returns once it captures and the pair is up.
+fn start_capture(pair: &VethPair, args: &[&str]) -> RunningCapture {
     let mut child = Command::new(env!("CARGO_BIN_EXE_nauditd"))
-        .args(["-i", &pair.host_end, "--format", "csv"])
+        .args(["-i", &pair.host_end])
         .args(args)
         .env("NAUDITD_LOG", "info")
         .stdout(Stdio::piped())
@@ -151,8 +160,6 @@ fn capture_replay(pair: &VethPair, capture: &std::path::Path, args: &[&str]) -> 
         }
         log
     });
-    let stdout = child.stdout.take().expect("stdout");
-    let output_reader = std::thread::spawn(move || std::io::read_to_string(stdout).expect("read CSV"));
 
     let begun = Instant::now();
     if started_signal.recv_timeout(START_TIMEOUT).is_err() {
@@ -164,15 +171,30 @@ fn capture_replay(pair: &VethPair, capture: &std::path::Path, args: &[&str]) -> 
     // The log line comes once the driver has opened its sockets; give the
     // workers a moment to enter their loops as well.
     std::thread::sleep(Duration::from_millis(500));
-    pair.replay(capture);
-    std::thread::sleep(SETTLE_TIME);
+    RunningCapture { child, log_reader, begun }
+}
 
-    run("kill", &["-TERM", &child.id().to_string()]);
-    let status = child.wait().expect("wait for nauditd");
-    let log = log_reader.join().expect("log reader");
+/// Stops nauditd with SIGTERM, checks that it ended cleanly, and returns
+/// its log.
+fn stop_capture(mut running: RunningCapture) -> String {
+    run("kill", &["-TERM", &running.child.id().to_string()]);
+    let status = running.child.wait().expect("wait for nauditd");
+    let log = running.log_reader.join().expect("log reader");
     assert!(status.success(), "nauditd exit {status:?} after SIGTERM:\n{log}");
     assert!(log.contains("capture ended: stop signal"), "{log}");
-    assert!(begun.elapsed() < Duration::from_secs(120), "bounded run");
+    assert!(running.begun.elapsed() < Duration::from_secs(120), "bounded run");
+    log
+}
+
+/// Captures on the pair's host end with `args` while the capture is
+/// replayed, stops nauditd with SIGTERM and returns its CSV.
+fn capture_replay(pair: &VethPair, capture: &std::path::Path, args: &[&str]) -> String {
+    let mut running = start_capture(pair, &[&["--format", "csv"], args].concat());
+    let stdout = running.child.stdout.take().expect("stdout");
+    let output_reader = std::thread::spawn(move || std::io::read_to_string(stdout).expect("read CSV"));
+    pair.replay(capture);
+    std::thread::sleep(SETTLE_TIME);
+    stop_capture(running);
     output_reader.join().expect("output reader")
 }
 
@@ -207,5 +229,38 @@ fn live_filter_keeps_matching_flows() {
         let pair = VethPair::create(if driver == "pcap" { "fp" } else { "fa" });
         let live = capture_replay(&pair, &capture, &["--driver", driver, "--workers", "2", "udp", "port", "53"]);
         assert_eq!(flow_totals(&live), expected, "driver {driver}");
+    }
+}
+
+/// How long the quiet-link test waits for the records to reach the file.
+const FLUSH_WAIT: Duration = Duration::from_secs(20);
+
+#[test]
+fn quiet_link_flushes_records_to_file() {
+    let capture = corpus_capture("http-dns-wikipedia-multiflow.pcap");
+    let expected = flow_totals(&nauditd_csv(&capture, &[]));
+    for workers in ["1", "2"] {
+        let pair = VethPair::create(&format!("q{workers}"));
+        let scratch = ScratchDir::new("live", &format!("quiet-{workers}"));
+        let records_path = scratch.0.join("records.csv");
+        // Short timeouts end every flow soon after the replay, and then the
+        // link stays quiet: no further record comes to push them out.
+        let timeouts = ["--tcp-timeout", "1", "--ip-timeout", "1", "--icmp-timeout", "1", "--other-timeout", "1"];
+        let args = [&["--workers", workers, "--format", "csv", "-w", records_path.to_str().unwrap()], &timeouts[..]].concat();
+        let mut running = start_capture(&pair, &args);
+        pair.replay(&capture);
+
+        let deadline = Instant::now() + FLUSH_WAIT;
+        let mut written = String::new();
+        while Instant::now() < deadline {
+            written = std::fs::read_to_string(&records_path).unwrap_or_default();
+            if flow_totals(&written) == expected {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        assert!(running.child.try_wait().expect("poll nauditd").is_none(), "nauditd must still be capturing");
+        let log = stop_capture(running);
+        assert_eq!(flow_totals(&written), expected, "records in the file before the stop, {workers} workers:\n{log}");
     }
 }

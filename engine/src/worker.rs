@@ -195,10 +195,13 @@ impl Worker {
             }
             match status {
                 Ok(BatchStatus::Packets(_)) => after_batch(self, &source.counters()),
-                Ok(BatchStatus::Idle) => match idle_now_ns() {
-                    Some(now_ns) => self.shard.advance_time(now_ns, sink),
-                    None => std::thread::yield_now(),
-                },
+                Ok(BatchStatus::Idle) => {
+                    match idle_now_ns() {
+                        Some(now_ns) => self.shard.advance_time(now_ns, sink),
+                        None => std::thread::yield_now(),
+                    }
+                    sink.idle();
+                }
                 Ok(BatchStatus::End) => break Ok(RunEnd::EndOfInput),
                 Err(error) => break Err(error),
             }

@@ -59,6 +59,10 @@ fn keys_equal(stored: &FlowKey, probe: &FlowKey) -> bool {
 pub trait RecordSink {
     /// Takes one record.
     fn emit(&mut self, record: &FlowRecord);
+
+    /// Tells the sink that its source has nothing at the moment, as on a
+    /// quiet link, so that a sink that buffers can write out what is due.
+    fn idle(&mut self) {}
 }
 
 impl RecordSink for Vec<FlowRecord> {
