@@ -83,6 +83,23 @@ fn wall_clock_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
 }
 
+/// Warns when `-w` names a file as text (`.csv`, `.json`, `.jsonl`,
+/// `.txt`) but no `--format` was given, so Argus binary records would go
+/// into it.
+fn warn_if_text_name(path: &Path) {
+    let extension = path.extension().and_then(|extension| extension.to_str()).map(str::to_ascii_lowercase);
+    let suggested = match extension.as_deref() {
+        Some("csv") => "csv",
+        Some("json" | "jsonl") => "json",
+        Some("txt") => "text",
+        _ => return,
+    };
+    tracing::warn!(
+        path = %path.display(),
+        "writing Argus binary records, the default with -w; add --format {suggested} for {suggested} output"
+    );
+}
+
 /// Returns `path` with `.YYYYMMDDTHHMMSSZ` (the UTC time `secs`) appended.
 pub fn stamped_path(path: &Path, secs: u64) -> PathBuf {
     let mut rfc3339 = String::new();
@@ -103,7 +120,10 @@ impl FileOutput {
         let to_stdout = cli.write.as_deref().map_or(true, |path| path == Path::new("-"));
         let format = match (cli.format, &cli.write) {
             (Some(format), _) => format,
-            (None, Some(_)) => OutputFormat::Argus,
+            (None, Some(path)) => {
+                warn_if_text_name(path);
+                OutputFormat::Argus
+            }
             (None, None) if io::stdout().is_terminal() => OutputFormat::Text,
             (None, None) => OutputFormat::Csv,
         };

@@ -291,3 +291,22 @@ fn batch_latency_in_summary() {
     let output = nauditd(&["-r", path, "-w", "/dev/null"]);
     assert_eq!(latency_batches(&text(&output.stderr)), None, "batches are timed only on request");
 }
+
+#[test]
+fn text_file_name_without_format_warns() {
+    let capture = corpus_capture("http-dns-wikipedia-multiflow.pcap");
+    let scratch = common::ScratchDir::new("cli", "text-name");
+    for (name, format) in [("flows.csv", "csv"), ("flows.json", "json"), ("flows.argus", "")] {
+        let path = scratch.0.join(name);
+        let output = nauditd(&["-r", capture.to_str().unwrap(), "-w", path.to_str().unwrap(), "-q"]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let stderr = text(&output.stderr);
+        if format.is_empty() {
+            assert!(!stderr.contains("add --format"), "no warning for {name}: {stderr}");
+        } else {
+            assert!(stderr.contains(&format!("add --format {format}")), "warning for {name}: {stderr}");
+        }
+        let written = std::fs::read(&path).expect("read the output");
+        assert!(written.len() > 100, "records written to {name}");
+    }
+}
