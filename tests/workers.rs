@@ -5,9 +5,9 @@ mod common;
 
 use common::builder::{self, TestPacket, ACK, SYN};
 use common::{corpus_capture, nauditd_csv, repo_root, scratch_file};
-use naudit_engine::decode::{decode_packet, TunnelKind};
+use naudit_engine::decode::{decode_packet, decode_packet_into, Decoded, TunnelKind};
 use naudit_engine::fanout::{quick_worker_hash, worker_hash};
-use naudit_engine::{BatchStatus, PacketSource};
+use naudit_engine::{BatchStatus, PacketSource, PacketView};
 
 /// Returns nauditd's CSV records of `capture` with `workers` workers,
 /// sorted (workers write records in no fixed order).
@@ -107,9 +107,9 @@ struct QuickCounts {
     vxlan_packets: usize,
 }
 
-/// Hashes every packet of `capture` both ways and counts the packets the
-/// header hash took, asserting that it agrees with the full decode.
-fn check_quick_hash(capture: &std::path::Path, counts: &mut QuickCounts) {
+/// Calls `check` with the number (from 1) and view of every packet of
+/// `capture`; a capture the reader rejects is passed over.
+fn for_each_packet(capture: &std::path::Path, mut check: impl FnMut(usize, &PacketView<'_>)) {
     let Ok(mut source) = naudit_pcap::open_inputs(&[capture.to_path_buf()]) else {
         return;
     };
@@ -118,14 +118,7 @@ fn check_quick_hash(capture: &std::path::Path, counts: &mut QuickCounts) {
         let status = source.next_batch(|batch| {
             for packet in batch {
                 packet_number += 1;
-                let Some(hash) = quick_worker_hash(packet.link_type, packet.data) else {
-                    continue;
-                };
-                let decoded = decode_packet(packet.link_type, packet.data);
-                assert_eq!(hash, worker_hash(&decoded), "{} packet {packet_number}", capture.display());
-                counts.packets += 1;
-                let in_vxlan = decoded.tunnel.is_some_and(|tunnel| tunnel.kind == TunnelKind::Vxlan);
-                counts.vxlan_packets += usize::from(in_vxlan);
+                check(packet_number, packet);
             }
         });
         match status {
@@ -135,17 +128,55 @@ fn check_quick_hash(capture: &std::path::Path, counts: &mut QuickCounts) {
     }
 }
 
-#[test]
-fn quick_hash_matches_full_decode() {
+/// Hashes every packet of `capture` both ways and counts the packets the
+/// header hash took, asserting that it agrees with the full decode.
+fn check_quick_hash(capture: &std::path::Path, counts: &mut QuickCounts) {
+    for_each_packet(capture, |packet_number, packet| {
+        let Some(hash) = quick_worker_hash(packet.link_type, packet.data) else {
+            return;
+        };
+        let decoded = decode_packet(packet.link_type, packet.data);
+        assert_eq!(hash, worker_hash(&decoded), "{} packet {packet_number}", capture.display());
+        counts.packets += 1;
+        let in_vxlan = decoded.tunnel.is_some_and(|tunnel| tunnel.kind == TunnelKind::Vxlan);
+        counts.vxlan_packets += usize::from(in_vxlan);
+    });
+}
+
+/// Returns the corpus captures and a capture of many flows.
+fn corpus_and_many_flows() -> Vec<std::path::PathBuf> {
     let folder = repo_root().join("tests/corpus/pcap");
     let mut captures: Vec<_> = std::fs::read_dir(&folder).expect("corpus folder").map(|entry| entry.unwrap().path()).collect();
     captures.sort();
     captures.push(many_flows_capture());
+    captures
+}
 
+#[test]
+fn quick_hash_matches_full_decode() {
     let mut counts = QuickCounts::default();
-    for capture in &captures {
+    for capture in &corpus_and_many_flows() {
         check_quick_hash(capture, &mut counts);
     }
     assert!(counts.packets > 1000, "the header hash took only {} packets", counts.packets);
     assert!(counts.vxlan_packets > 10, "the header hash took only {} VXLAN packets", counts.vxlan_packets);
+}
+
+#[test]
+fn reused_decode_matches_fresh_decode() {
+    // A worker decodes every packet into the summary of an earlier one, so
+    // the reset must leave nothing of the earlier packet behind.
+    let mut reused = Decoded::EMPTY;
+    let mut packets = 0;
+    for capture in &corpus_and_many_flows() {
+        for_each_packet(capture, |packet_number, packet| {
+            decode_packet_into(packet.link_type, packet.data, &mut reused);
+            let fresh = decode_packet(packet.link_type, packet.data);
+            assert_eq!(reused, fresh, "{} packet {packet_number}", capture.display());
+            packets += 1;
+        });
+    }
+    assert!(packets > 1000, "only {packets} packets decoded");
+    reused.reset();
+    assert_eq!(reused, Decoded::EMPTY);
 }

@@ -46,7 +46,7 @@ pub fn decode_packet(link_type: LinkType, data: &[u8]) -> Decoded {
 /// worker reuses one `Decoded` for every packet, which saves copying the
 /// result out of a return value.
 pub fn decode_packet_into(link_type: LinkType, data: &[u8], decoded: &mut Decoded) {
-    *decoded = Decoded::EMPTY;
+    decoded.reset();
     if let Err(stop) = walk_link(link_type.normalized(), data, decoded) {
         decoded.stop = Some(stop);
     }
