@@ -361,6 +361,9 @@ impl RecordSink for FileOutput {
     }
 
     fn idle(&mut self) {
+        if self.rotation.is_some() {
+            self.rotate_if_due();
+        }
         if self.unflushed && self.last_flush.elapsed() >= FLUSH_INTERVAL {
             self.flush();
         }

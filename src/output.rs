@@ -42,7 +42,7 @@ pub struct Output {
     sinks: Vec<Sink>,
     records_emitted: u64,
     /// Raised by SIGHUP: the file sink reopens its file before the next
-    /// record.
+    /// record, or while the input is idle.
     reopen: Arc<AtomicBool>,
 }
 
@@ -56,8 +56,8 @@ impl Output {
     /// [`Output::add_stream`] adds.
     ///
     /// SIGHUP makes the file sink reopen its file (see
-    /// [`FileOutput::reopen`]) before the next record, or at the end of
-    /// the run when no record follows.
+    /// [`FileOutput::reopen`]) before the next record, while the input is
+    /// idle, or at the end of the run when no record follows.
     pub fn open(cli: &Cli, initial: &MarCounters) -> Result<Output, String> {
         let reopen = Arc::new(AtomicBool::new(false));
         signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reopen))
@@ -164,6 +164,9 @@ impl RecordSink for Sink {
 
 impl RecordSink for Output {
     fn idle(&mut self) {
+        if self.reopen.load(Ordering::Relaxed) {
+            self.reopen_if_requested();
+        }
         for sink in &mut self.sinks {
             if let Sink::File(file) = sink {
                 file.idle();

@@ -2,8 +2,8 @@
 //! pair inside a network namespace the test creates gives the same flows
 //! (packets and bytes per flow) as reading the file, with the libpcap
 //! driver and with the AF_PACKET driver and two workers, SIGTERM during
-//! capture loses no record, and records reach the `-w` file while the link
-//! is quiet.
+//! capture loses no record, and on a quiet link records reach the `-w`
+//! file, `--rotate-seconds` rotates it and SIGHUP reopens it.
 //!
 //! The veths have no addresses and IPv6 is off on both ends, so the kernel
 //! sends nothing of its own on them, and no traffic leaves the pair.
@@ -263,4 +263,48 @@ fn quiet_link_flushes_records_to_file() {
         let log = stop_capture(running);
         assert_eq!(flow_totals(&written), expected, "records in the file before the stop, {workers} workers:\n{log}");
     }
+}
+
+/// How long the quiet-link rotation test waits for a file to appear.
+const ROTATION_WAIT: Duration = Duration::from_secs(10);
+
+/// Waits up to [`ROTATION_WAIT`] for `found` to return true.
+fn wait_for(mut found: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + ROTATION_WAIT;
+    while Instant::now() < deadline {
+        if found() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    found()
+}
+
+#[test]
+fn quiet_link_rotates_and_reopens_file() {
+    let pair = VethPair::create("rq");
+    let scratch = ScratchDir::new("live", "quiet-rotation");
+    let records_path = scratch.0.join("records.csv");
+    let stamped_count = || {
+        std::fs::read_dir(&scratch.0)
+            .expect("scratch folder")
+            .filter(|entry| entry.as_ref().is_ok_and(|entry| entry.file_name().to_string_lossy().starts_with("records.csv.")))
+            .count()
+    };
+    let output_args = ["--workers", "1", "--format", "csv", "-w", records_path.to_str().unwrap()];
+
+    // No packet arrives, yet each second's file is closed and stamped.
+    let running = start_capture(&pair, &[&output_args[..], &["--rotate-seconds", "1"]].concat());
+    assert!(wait_for(|| stamped_count() >= 2), "no file was rotated on the quiet link");
+    stop_capture(running);
+
+    // After a rename and SIGHUP, FILE comes back without a record.
+    let mut running = start_capture(&pair, &output_args);
+    assert!(wait_for(|| records_path.exists()), "the output file was not created");
+    let renamed = scratch.0.join("moved-away.csv");
+    std::fs::rename(&records_path, &renamed).expect("rename the output file");
+    run("kill", &["-HUP", &running.child.id().to_string()]);
+    assert!(wait_for(|| records_path.exists()), "SIGHUP did not reopen the file on the quiet link");
+    assert!(running.child.try_wait().expect("poll nauditd").is_none(), "nauditd must still be capturing");
+    stop_capture(running);
 }
