@@ -67,9 +67,9 @@ pub struct FileOutput {
     writer: Option<FileWriter>,
     rotation: Option<Rotation>,
     report: FileReport,
-    /// When the writer was last flushed, from the coarse clock: it is read
-    /// for every record, and a precise clock read cost about 2 % of a run
-    /// that writes many records.
+    /// When the writer was last flushed, on the coarse clock, because it is
+    /// read for every record and a precise clock read cost about 2 % of a
+    /// run that writes many records.
     last_flush: coarsetime::Instant,
     /// True when bytes were written since the last flush.
     unflushed: bool,

@@ -132,7 +132,7 @@ fn flow_totals(csv: &str) -> BTreeMap<String, (u64, u64)> {
 struct RunningCapture {
     child: std::process::Child,
     log_reader: std::thread::JoinHandle<String>,
-    begun: Instant,
+    started_at: Instant,
 }
 
 /// Starts nauditd on the pair's host end with `args`, after `-i` and
@@ -161,7 +161,7 @@ fn start_capture(pair: &VethPair, args: &[&str]) -> RunningCapture {
         log
     });
 
-    let begun = Instant::now();
+    let started_at = Instant::now();
     if started_signal.recv_timeout(START_TIMEOUT).is_err() {
         let _ = child.kill();
         let _ = child.wait();
@@ -171,7 +171,7 @@ fn start_capture(pair: &VethPair, args: &[&str]) -> RunningCapture {
     // The log line comes once the driver has opened its sockets; give the
     // workers a moment to enter their loops as well.
     std::thread::sleep(Duration::from_millis(500));
-    RunningCapture { child, log_reader, begun }
+    RunningCapture { child, log_reader, started_at }
 }
 
 /// Stops nauditd with SIGTERM, checks that it ended cleanly, and returns
@@ -182,7 +182,7 @@ fn stop_capture(mut running: RunningCapture) -> String {
     let log = running.log_reader.join().expect("log reader");
     assert!(status.success(), "nauditd exit {status:?} after SIGTERM:\n{log}");
     assert!(log.contains("capture ended: stop signal"), "{log}");
-    assert!(running.begun.elapsed() < Duration::from_secs(120), "bounded run");
+    assert!(running.started_at.elapsed() < Duration::from_secs(120), "bounded run");
     log
 }
 

@@ -108,7 +108,7 @@ struct QuickCounts {
 }
 
 /// Calls `check` with the number (from 1) and view of every packet of
-/// `capture`; a capture the reader rejects is passed over.
+/// `capture`. A capture that the reader rejects is skipped.
 fn for_each_packet(capture: &std::path::Path, mut check: impl FnMut(usize, &PacketView<'_>)) {
     let Ok(mut source) = naudit_pcap::open_inputs(&[capture.to_path_buf()]) else {
         return;

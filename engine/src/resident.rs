@@ -41,7 +41,7 @@ pub fn populate_for_write<T>(values: &mut [T]) {
 
 /// Gives each piece of `advice` in turn for the whole pages inside the
 /// `len_bytes` bytes at `start`, which the caller borrows mutably. Errors
-/// are ignored: every piece of advice used here is optional.
+/// are ignored, because every piece of advice used here is optional.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 fn advise_linux(start: usize, len_bytes: usize, advice: &[libc::c_int]) {
@@ -50,7 +50,8 @@ fn advise_linux(start: usize, len_bytes: usize, advice: &[libc::c_int]) {
     if page_bytes == 0 {
         return;
     }
-    // madvise takes whole pages: the pages wholly inside the range.
+    // madvise takes whole pages, so only those wholly inside the range get
+    // the advice.
     let first_page = start.next_multiple_of(page_bytes);
     let end = start + len_bytes;
     let end_page = end - end % page_bytes;

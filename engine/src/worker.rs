@@ -363,7 +363,7 @@ mod tests {
     }
 
     #[test]
-    fn flushed_shard_starts_over_like_a_new_one() {
+    fn flushed_shard_behaves_like_new() {
         let packets = packet_mix();
         let (first_half, second_half) = packets.split_at(packets.len() / 2);
         // A small shard also evicts, so the free list and the index are
@@ -373,16 +373,16 @@ mod tests {
             let mut reused = FlowShard::new(config);
             let mut before_flush = Vec::new();
             account(&mut reused, first_half, &mut before_flush);
-            let held = reused.active_flows();
-            assert!(held > 10, "too few flows held at the flush: {held}");
+            let active_flows = reused.active_flows();
+            assert!(active_flows > 10, "too few active flows at the flush: {active_flows}");
             let mut flushed = Vec::new();
             reused.flush(&mut flushed);
             assert_eq!(reused.active_flows(), 0);
             // Orphan fragments' records come first, then one for each flow.
-            assert!(flushed.len() >= held, "one record for each flow held");
-            let flushed = &flushed[flushed.len() - held..];
+            assert!(flushed.len() >= active_flows, "one record for each active flow");
+            let flushed = &flushed[flushed.len() - active_flows..];
             // Flows leave list by list: TCP, then other IP, then ICMP (if
-            // any is still held).
+            // any remains).
             let mut class_order: Vec<u8> = flushed.iter().map(|record| protocol_of(&record.key)).collect();
             class_order.dedup();
             assert!(class_order == [6, 17] || class_order == [6, 17, 1], "one run per class: {class_order:?}");

@@ -6,8 +6,9 @@
 //! The price is that each worker also passes over every packet it does not
 //! keep. A memory-mapped file reads those through
 //! [`PacketSource::next_batch_kept`], which costs the record header, the
-//! header hash and no batch slot: about 220 instructions a packet on the
-//! IMIX benchmark capture, against about 1,500 to account for one.
+//! header hash and no batch slot: about 200 instructions a packet on the
+//! IMIX benchmark capture, against about 1,400 to account for one
+//! (callgrind, one worker against two).
 
 use super::{quick_worker_hash, worker_hash, worker_index};
 use crate::decode::decode_packet;

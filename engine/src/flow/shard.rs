@@ -411,7 +411,7 @@ impl FlowShard {
     ///
     /// The flows go out in the order of the expiry lists, as they would
     /// expire. Unlike expiring one at a time, this removes no index entry and
-    /// relinks no list: it empties both at the end. It also prefetches the
+    /// relinks no list, and empties both at the end instead. It also prefetches the
     /// slots and TCP trackers a few flows ahead, because a shard with many
     /// flows has most of them out of the cache.
     pub fn flush(&mut self, sink: &mut impl RecordSink) {
