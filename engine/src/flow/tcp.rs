@@ -103,6 +103,7 @@ impl TcpTracker {
             Side::Destination => mark::DST_SEEN,
         };
         let first_segment = self.marks & seen_bit == 0;
+        let first_of_flow = self.marks & (mark::SRC_SEEN | mark::DST_SEEN) == 0;
         self.marks |= seen_bit;
         let status = &mut self.status;
         let direction = match side {
@@ -160,13 +161,20 @@ impl TcpTracker {
             };
         }
 
-        self.update_connection_state(side, tcp, end_seq, time_ns);
+        self.update_connection_state(side, tcp, end_seq, time_ns, first_of_flow);
     }
 
-    fn update_connection_state(&mut self, side: Side, tcp: &TcpInfo, end_seq: u32, time_ns: u64) {
+    fn update_connection_state(&mut self, side: Side, tcp: &TcpInfo, end_seq: u32, time_ns: u64, first_of_flow: bool) {
         let flags = tcp.flags;
         let is_syn = flags & tcp_flag::SYN != 0;
         let is_ack = flags & tcp_flag::ACK != 0;
+
+        if first_of_flow && flags & (tcp_flag::SYN | tcp_flag::RST | tcp_flag::FIN) == 0 {
+            // A connection picked up mid-stream: a segment without SYN, RST
+            // or FIN belongs to an open connection. argus 3.0.8 marks such
+            // a flow established from its first packet, and so do we.
+            self.status |= tcp_status::ESTABLISHED;
+        }
 
         if flags & tcp_flag::RST != 0 {
             self.status |= match side {
@@ -206,8 +214,8 @@ impl TcpTracker {
         }
         let both_seen = self.has(mark::SRC_SEEN) && self.has(mark::DST_SEEN);
         if self.status & tcp_status::ESTABLISHED == 0 && both_seen && !is_syn {
-            // A connection picked up mid-stream: traffic both ways is as
-            // good as a handshake.
+            // Traffic both ways after a handshake that was missed in part
+            // is as good as a complete one.
             self.status |= tcp_status::ESTABLISHED;
         }
 
@@ -307,6 +315,30 @@ mod tests {
         tracker.update(Side::Destination, &segment(tcp_flag::RST | tcp_flag::ACK, 0, 2), 0, 0, 2);
         assert!(tracker.is_closed());
         assert_ne!(tracker.summary().status & tcp_status::DST_RESET, 0);
+    }
+
+    #[test]
+    fn midstream_first_segment_is_established() {
+        use tcp_flag::*;
+        let established = |flags: u8| {
+            let mut tracker = TcpTracker::default();
+            tracker.update(Side::Source, &segment(flags, 7, 9), 0, 10, 1);
+            tracker.summary().status & tcp_status::ESTABLISHED != 0
+        };
+        // As argus 3.0.8 marks a connection picked up mid-stream.
+        assert!(established(ACK));
+        assert!(established(ACK | PSH));
+        assert!(established(PSH));
+        assert!(!established(SYN));
+        assert!(!established(SYN | ACK));
+        assert!(!established(RST | ACK));
+        assert!(!established(FIN | ACK));
+
+        // Only the flow's first segment counts: a SYN opened this one.
+        let mut tracker = TcpTracker::default();
+        tracker.update(Side::Source, &segment(SYN, 100, 0), 0, 0, 1);
+        tracker.update(Side::Source, &segment(ACK, 101, 0), 0, 0, 2);
+        assert_eq!(tracker.summary().status & tcp_status::ESTABLISHED, 0);
     }
 
     #[test]
