@@ -1,6 +1,7 @@
 //! nauditd: reads packets and writes bidirectional flow records.
 
 mod cli;
+mod eviction_warning;
 mod file_sink;
 mod input;
 mod ipfix;

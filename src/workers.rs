@@ -13,6 +13,8 @@ use naudit_engine::worker::{RunEnd, Worker};
 use naudit_engine::{PacketSource, SourceCounters, SourceError};
 use naudit_records::stream::{CounterTotals, SensorCounters};
 
+use crate::eviction_warning::EvictionWarning;
+
 /// Records a worker can have in flight to the output before it waits.
 const RECORD_RING_CAPACITY: usize = 16 * 1024;
 /// How long the output first sleeps when every record ring is empty. Each
@@ -128,12 +130,16 @@ pub fn run_single<S: PacketSource>(
 ) -> (WorkersSummary, Result<RunEnd, SourceError>) {
     let mut worker = new_worker(context.config, context);
     let live = context.live;
+    let mut eviction_warning = EvictionWarning::new(0, context.config.capacity_flows);
     let result = worker.run_with(
         source,
         output,
         context.stop,
         || live.then(wall_clock_ns),
-        |worker, counters| context.totals.store(&totals_of(worker, counters)),
+        |worker, counters| {
+            context.totals.store(&totals_of(worker, counters));
+            eviction_warning.check(worker.shard().counters().flows_evicted);
+        },
     );
     let summary = WorkersSummary {
         source: source.counters(),
@@ -233,12 +239,16 @@ pub fn run_queues<Q: PacketSource + Send>(
                 tracing::info!(worker = index, queue = queue.name(), "worker started");
                 let mut worker = new_worker(ShardConfig { worker_id: index as u16, ..shard_config }, context);
                 let mut sink = RingSink { ring: producer };
+                let mut eviction_warning = EvictionWarning::new(index, shard_config.capacity_flows);
                 let result = worker.run_with(
                     &mut queue,
                     &mut sink,
                     stop,
                     || live.then(wall_clock_ns),
-                    |worker, counters| totals.store(&totals_of(worker, counters)),
+                    |worker, counters| {
+                        totals.store(&totals_of(worker, counters));
+                        eviction_warning.check(worker.shard().counters().flows_evicted);
+                    },
                 );
                 running.fetch_sub(1, Ordering::Release);
                 let counters = queue.counters();

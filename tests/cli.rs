@@ -257,6 +257,9 @@ fn full_shard_evicts_least_recent() {
     assert!(evicted > 0, "records with cause evicted:\n{csv}");
     let stderr = text(&output.stderr);
     assert!(stderr.contains(&format!("evicted {evicted})")), "{stderr}");
+    let warnings = stderr.lines().filter(|line| line.contains("flow table full")).count();
+    assert_eq!(warnings, 1, "one warning in a run shorter than its interval: {stderr}");
+    assert!(stderr.contains("raise --max-flows"), "{stderr}");
     let packets: u64 = csv
         .lines()
         .skip(1)
@@ -266,6 +269,9 @@ fn full_shard_evicts_least_recent() {
         })
         .sum();
     assert_eq!(packets, 136, "every packet of the capture is in a record");
+
+    let roomy = nauditd(&["-r", capture.to_str().unwrap(), "--format", "csv", "--workers", "1"]);
+    assert!(!text(&roomy.stderr).contains("flow table full"), "no warning without eviction");
 }
 
 /// Returns the number of batches on the summary's `batch latency` line.
