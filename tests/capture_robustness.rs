@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::repo_root;
+use common::{repo_root, ScratchDir};
 
 /// Time after which a run counts as hung and is killed. No capture here
 /// needs more than a fraction of a second.
@@ -122,8 +122,7 @@ struct Findings {
 
 /// Reads every capture as a file and from standard input.
 fn check_captures(captures: &[PathBuf], label: &str) -> Findings {
-    let scratch = std::env::temp_dir().join(format!("nauditd-robustness-{label}-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).expect("create scratch folder");
+    let scratch = ScratchDir::new("robustness", label);
     let stderr_path = scratch.join("stderr.txt");
     let mut failures = Vec::new();
     let mut rejected = 0;
@@ -151,7 +150,6 @@ fn check_captures(captures: &[PathBuf], label: &str) -> Findings {
         }
         max_rss_kib = max_rss_kib.max(from_file.max_rss_kib).max(from_stdin.max_rss_kib);
     }
-    std::fs::remove_dir_all(&scratch).ok();
     Findings {
         failures,
         rejected,

@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use common::reference::{
     compare, correct_reference, known_defect_starts, reference_listing, MIN_MATCH_PERCENT, PLAIN_IP_CAPTURES,
 };
-use common::{corpus_capture, csv_rows, nauditd_csv, read_csv, write_csv};
+use common::{corpus_capture, csv_rows, nauditd_csv, read_csv, write_csv, ScratchDir};
 
 /// Argus reads a capture in file order on one thread; one worker does the
 /// same, also for the few captures whose timestamps go backwards.
@@ -29,8 +29,7 @@ const ONE_WORKER: [&str; 2] = ["--workers", "1"];
 
 #[test]
 fn corpus_match_rate() {
-    let scratch = std::env::temp_dir().join(format!("nauditd-corpus-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).expect("create scratch folder");
+    let scratch = ScratchDir::new("corpus", "match");
     let mut failures = Vec::new();
     println!("match against argus 3.0.8 (minimum {MIN_MATCH_PERCENT}% of the records argus got right):");
     for capture in PLAIN_IP_CAPTURES {

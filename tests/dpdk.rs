@@ -17,11 +17,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use common::builder::{ipv4_frame, pcap_file, tcp, udp, TestPacket};
-use common::{corpus_capture, csv_rows, nauditd_csv, scratch_file};
+use common::{corpus_capture, csv_rows, nauditd_csv, scratch_file, ScratchFile};
 use naudit_engine::{LinkType, PacketSource};
 
 /// Ethernet captures of the corpus whose packets fit in one mbuf and were
@@ -141,7 +141,7 @@ fn endpoint_pair(frame: &[u8]) -> Vec<u8> {
 
 /// Splits a capture in two by endpoint pair, so that each flow lies in one
 /// half, and returns the two files.
-fn split_by_flow(capture: &Path) -> (PathBuf, PathBuf) {
+fn split_by_flow(capture: &Path) -> (ScratchFile, ScratchFile) {
     let (mut first, mut second) = (Vec::new(), Vec::new());
     for packet in read_packets(capture) {
         let pair = endpoint_pair(&packet.data);
@@ -194,7 +194,7 @@ fn dpdk_replay_matches_file_driver() {
 /// Frames longer than one mbuf's 2048 data bytes, which net_pcap hands
 /// over as mbuf chains: UDP datagrams of 3000 and 9000 bytes and a TCP
 /// conversation with 8000-byte segments, in both directions.
-fn jumbo_capture() -> PathBuf {
+fn jumbo_capture() -> ScratchFile {
     let client = [10, 1, 0, 1];
     let server = [10, 1, 0, 2];
     let mut packets = Vec::new();

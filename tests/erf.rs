@@ -193,7 +193,7 @@ fn filter_applies_to_frames_inside_erf() {
     let bytes = std::fs::read(corpus_capture(erf)).expect("read ERF file");
     let in_pcap = scratch_file("erf-qinq-filter.197.pcap", &erf_in_pcap(&bytes));
     let filter = ["vlan and vlan and tcp port 80"];
-    for capture in [in_pcap, corpus_capture(erf), corpus_capture("qinq-8100-8100-http.pcap")] {
+    for capture in [in_pcap.to_path_buf(), corpus_capture(erf), corpus_capture("qinq-8100-8100-http.pcap")] {
         let rows = csv_rows(&nauditd_csv(&capture, &filter));
         assert_eq!(rows.len(), 2, "{}: header and one record: {rows:?}", capture.display());
         let column = |name: &str| rows[0].iter().position(|field| field == name).unwrap();

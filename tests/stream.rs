@@ -18,6 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::ScratchDir;
+
 /// Maximum time any single wait in these tests may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// How often a wait checks its condition.
@@ -80,12 +84,9 @@ fn argus_client_tool(name: &str) -> PathBuf {
         })
 }
 
-/// Creates an empty scratch folder for one test.
-fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nauditd-stream-{}-{test}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap_or_else(|error| panic!("create {}: {error}", dir.display()));
-    dir
+/// Creates an empty scratch folder for one test, removed when it ends.
+fn scratch_dir(test: &str) -> ScratchDir {
+    ScratchDir::new("stream", test)
 }
 
 /// Writes the ra configuration the clients read with `-F`.

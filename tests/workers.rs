@@ -4,7 +4,7 @@
 mod common;
 
 use common::builder::{self, TestPacket, ACK, SYN};
-use common::{corpus_capture, nauditd_csv, repo_root, scratch_file};
+use common::{corpus_capture, nauditd_csv, repo_root, scratch_file, ScratchFile};
 use naudit_engine::decode::{decode_packet, decode_packet_into, Decoded, TunnelKind};
 use naudit_engine::fanout::{quick_worker_hash, worker_hash};
 use naudit_engine::{BatchStatus, PacketSource, PacketView};
@@ -23,7 +23,7 @@ fn sorted_records(capture: &std::path::Path, workers: usize, extra: &[&str]) -> 
 
 /// A capture of 400 flows over 200 hosts, some long enough for status
 /// records and idle timeouts, with timestamps in order.
-fn many_flows_capture() -> std::path::PathBuf {
+fn many_flows_capture() -> ScratchFile {
     const SECOND_NS: u64 = 1_000_000_000;
     let mut packets = Vec::new();
     for step in 0..4000u64 {
@@ -55,9 +55,9 @@ fn worker_count_does_not_change_records() {
         corpus_capture("vrrp.pcap"),
         corpus_capture("fmt-pcapng-nrb-isb-dns.pcapng"),
         corpus_capture("frag-ipv4-out-of-order-tcp.pcap"),
-        many_flows_capture(),
     ];
-    for capture in &captures {
+    let many_flows = many_flows_capture();
+    for capture in captures.iter().chain([&many_flows.0]) {
         let one = sorted_records(capture, 1, &[]);
         assert!(!one.is_empty(), "{}: records", capture.display());
         for workers in [2, 4] {
@@ -143,19 +143,22 @@ fn check_quick_hash(capture: &std::path::Path, counts: &mut QuickCounts) {
     });
 }
 
-/// Returns the corpus captures and a capture of many flows.
-fn corpus_and_many_flows() -> Vec<std::path::PathBuf> {
+/// Returns the corpus captures and a capture of many flows, which is
+/// removed when the returned file is dropped.
+fn corpus_and_many_flows() -> (Vec<std::path::PathBuf>, ScratchFile) {
     let folder = repo_root().join("tests/corpus/pcap");
     let mut captures: Vec<_> = std::fs::read_dir(&folder).expect("corpus folder").map(|entry| entry.unwrap().path()).collect();
     captures.sort();
-    captures.push(many_flows_capture());
-    captures
+    let many_flows = many_flows_capture();
+    captures.push(many_flows.0.clone());
+    (captures, many_flows)
 }
 
 #[test]
 fn quick_hash_matches_full_decode() {
     let mut counts = QuickCounts::default();
-    for capture in &corpus_and_many_flows() {
+    let (captures, _many_flows) = corpus_and_many_flows();
+    for capture in &captures {
         check_quick_hash(capture, &mut counts);
     }
     assert!(counts.packets > 1000, "the header hash took only {} packets", counts.packets);
@@ -168,7 +171,8 @@ fn reused_decode_matches_fresh_decode() {
     // the reset must leave nothing of the earlier packet behind.
     let mut reused = Decoded::EMPTY;
     let mut packets = 0;
-    for capture in &corpus_and_many_flows() {
+    let (captures, _many_flows) = corpus_and_many_flows();
+    for capture in &captures {
         for_each_packet(capture, |packet_number, packet| {
             decode_packet_into(packet.link_type, packet.data, &mut reused);
             let fresh = decode_packet(packet.link_type, packet.data);

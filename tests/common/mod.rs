@@ -59,14 +59,45 @@ pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
     std::fs::write(path, text).unwrap_or_else(|error| panic!("write {}: {error}", path.display()));
 }
 
-/// Writes `bytes` to a new file named `name` in a per-process scratch
-/// folder and returns its path.
-pub fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
-    let folder = std::env::temp_dir().join(format!("nauditd-test-{}", std::process::id()));
-    std::fs::create_dir_all(&folder).expect("create scratch folder");
-    let path = folder.join(name);
+/// Writes `bytes` to a new file in the system temp folder, named after the
+/// process, a sequence number and `name`, and returns it. The file is removed when the value
+/// is dropped.
+pub fn scratch_file(name: &str, bytes: &[u8]) -> ScratchFile {
+    // Tests run in parallel threads and may write files of the same name.
+    static CREATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let sequence = CREATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("nauditd-test-{}-{sequence}-{name}", std::process::id()));
     std::fs::write(&path, bytes).unwrap_or_else(|error| panic!("write {}: {error}", path.display()));
-    path
+    ScratchFile(path)
+}
+
+/// A file under the system temp folder, removed at the end of the test.
+pub struct ScratchFile(pub PathBuf);
+
+impl AsRef<std::ffi::OsStr> for ScratchFile {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl AsRef<Path> for ScratchFile {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ScratchFile {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Parses nauditd CSV into rows of fields, header first.
@@ -86,6 +117,26 @@ impl ScratchDir {
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("create scratch folder");
         ScratchDir(path)
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for ScratchDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl AsRef<Path> for ScratchDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
     }
 }
 
