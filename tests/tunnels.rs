@@ -402,7 +402,7 @@ fn mpls_pseudowire_loop_stops_at_depth_limit() {
     let rows = records("mpls-pw-controlword-nested.pcap");
     assert_eq!(rows.len(), 2, "header and one record: {rows:?}");
     let row = Row { header: &rows[0], fields: &rows[1] };
-    assert_eq!(row.get("proto"), "34887");
+    assert_eq!(row.get("proto"), "mplsu", "EtherType 0x8847, named as ra names it");
     assert_no_tunnel(&row);
 }
 

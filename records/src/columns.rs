@@ -149,6 +149,11 @@ pub fn state(record: &FlowRecord) -> &'static str {
 }
 
 fn tcp_state(status: u32, cause: u8, both: bool) -> &'static str {
+    // ra reads the cause only for a non-zero status: a TCP flow with no
+    // state at all (its headers were cut short) is `CON` or `INT`.
+    if status == 0 {
+        return if both { "CON" } else { "INT" };
+    }
     if status & (tcp_status::SRC_RESET | tcp_status::DST_RESET) != 0 {
         "RST"
     } else if status & (tcp_status::FIN | tcp_status::FIN_ACKED) != 0 {
@@ -163,10 +168,8 @@ fn tcp_state(status: u32, cause: u8, both: bool) -> &'static str {
         "ACC"
     } else if status & tcp_status::SAW_SYN != 0 {
         "REQ"
-    } else if status != 0 || both {
-        "CON"
     } else {
-        "INT"
+        "CON"
     }
 }
 
@@ -226,5 +229,24 @@ pub fn write_epoch_us(out: &mut String, time_ns: u64) {
 pub fn write_optional_mac(out: &mut String, mac: Option<[u8; 6]>) {
     if let Some(mac) = mac {
         fast_text::write_mac(out, &mac);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIMEOUT: u8 = 0x40;
+    const START: u8 = 0x10;
+
+    #[test]
+    fn tcp_state_follows_ra() {
+        // No state at all: ra ignores the cause.
+        assert_eq!(tcp_state(0, TIMEOUT, false), "INT");
+        assert_eq!(tcp_state(0, TIMEOUT, true), "CON");
+        assert_eq!(tcp_state(tcp_status::ESTABLISHED, TIMEOUT, true), "TIM");
+        assert_eq!(tcp_state(tcp_status::ESTABLISHED, START, true), "CON");
+        assert_eq!(tcp_state(tcp_status::SAW_SYN, START, false), "REQ");
+        assert_eq!(tcp_state(tcp_status::SAW_SYN | tcp_status::SRC_RESET, TIMEOUT, true), "RST");
     }
 }

@@ -3,7 +3,11 @@
 //! The tables were read off the Debian builds of argus 3.0.8.2 and ra
 //! 3.0.8.2: a capture with one IPv4 packet per protocol number, and one
 //! Ethernet frame per EtherType from 0x0600 up, was run through `argus -r
-//! FILE -w - | ra -n -s proto`, and every name printed was kept. Names that
+//! FILE -w - | ra -n -s proto`, and every name printed was kept. A few
+//! EtherTypes (IPv4, IPv6, ARP, RARP, MPLS, PPPoE and others) printed no
+//! name in that run, so their names come from ra's own EtherType table,
+//! `argus_ethernames.h`. nauditd gives a frame of those types a layer-2
+//! flow when it cannot decode it, and ra then prints that name. Names that
 //! differ from IANA's (`ipnip` for 4, `sep` for 33, `unas` for unassigned)
 //! are kept as ra prints them, so that tools reading both sensors' output
 //! see the same strings.
@@ -274,11 +278,13 @@ const ETHERTYPE_NAMES: &[(u16, u16, &str)] = &[
     (0x0000, 0x0000, "llc"),
     (0x0600, 0x0600, "idp"),
     (0x0660, 0x0661, "dlog"),
+    (0x0800, 0x0800, "ip"),
     (0x0801, 0x0801, "x75"),
     (0x0802, 0x0802, "nbs"),
     (0x0803, 0x0803, "ecma"),
     (0x0804, 0x0804, "chaos"),
     (0x0805, 0x0805, "x25"),
+    (0x0806, 0x0806, "arp"),
     (0x0807, 0x0807, "xnscp"),
     (0x0808, 0x0808, "frarp"),
     (0x081c, 0x081c, "symbl"),
@@ -310,6 +316,7 @@ const ETHERTYPE_NAMES: &[(u16, u16, &str)] = &[
     (0x6007, 0x6007, "lavc"),
     (0x6008, 0x6009, "decun"),
     (0x600a, 0x6014, "3com"),
+    (0x6558, 0x6558, "trans"),
     (0x6559, 0x6559, "rawfr"),
     (0x7000, 0x7000, "dbdwn"),
     (0x7002, 0x7002, "ubdia"),
@@ -329,6 +336,7 @@ const ETHERTYPE_NAMES: &[(u16, u16, &str)] = &[
     (0x8019, 0x8019, "apld"),
     (0x802f, 0x802f, "tym"),
     (0x8030, 0x8030, "tigan"),
+    (0x8035, 0x8035, "rarp"),
     (0x8036, 0x8036, "aeon"),
     (0x8038, 0x8038, "declb"),
     (0x8039, 0x803c, "decun"),
@@ -427,6 +435,7 @@ const ETHERTYPE_NAMES: &[(u16, u16, &str)] = &[
     (0x869e, 0x86a1, "cnt"),
     (0x86a3, 0x86ac, "gtway"),
     (0x86db, 0x86db, "sectr"),
+    (0x86dd, 0x86dd, "ipv6"),
     (0x86de, 0x86de, "delta"),
     (0x86df, 0x86df, "atom"),
     (0x86e0, 0x86ef, "lgp"),
@@ -438,6 +447,9 @@ const ETHERTYPE_NAMES: &[(u16, u16, &str)] = &[
     (0x8808, 0x8808, "mac"),
     (0x8809, 0x8809, "slow"),
     (0x880b, 0x880b, "ppp"),
+    (0x8847, 0x8847, "mplsu"),
+    (0x8848, 0x8848, "mplsm"),
+    (0x8863, 0x8864, "pppoe"),
     (0x886d, 0x886d, "ans"),
     (0x886f, 0x886f, "nlb"),
     (0x8881, 0x8881, "cdma"),
@@ -460,6 +472,7 @@ const ETHERTYPE_NAMES: &[(u16, u16, &str)] = &[
     (0x9003, 0x9003, "3coml"),
     (0x9021, 0x9021, "rtmac"),
     (0x9022, 0x9022, "rtcfg"),
+    (0xbeef, 0xbeef, "nrludt"),
     (0xfcfc, 0xfcfc, "fcft"),
     (0xff00, 0xff0f, "ramo"),
 ];
@@ -486,5 +499,7 @@ mod tests {
         assert_eq!(ethertype_name(0), Some("llc"));
         assert_eq!(ethertype_name(0x88cc), Some("lldp"));
         assert_eq!(ethertype_name(0x8903), None);
+        assert_eq!(ethertype_name(0x0800), Some("ip"));
+        assert_eq!(ethertype_name(0x8864), Some("pppoe"));
     }
 }

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use naudit_engine::flow::record::tcp_status;
 use naudit_engine::flow::{FlowKey, FlowRecord};
 
 use naudit_engine::decode::ib::{IbLink, ETHERTYPE_ROCE};
@@ -27,6 +28,17 @@ const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_ARP: u16 = 0x0806;
 const IPPROTO_TCP: u8 = 6;
 
+/// True for a TCP flow whose SYN-ACK was seen and SYN was not: the flow
+/// key marks its direction as settled (see `key.rs`).
+fn answer_first(record: &FlowRecord) -> bool {
+    match (&record.tcp, record.key.ip_protocol()) {
+        (Some(tcp), Some(IPPROTO_TCP)) => {
+            tcp.status & tcp_status::SAW_SYN_ACK != 0 && tcp.status & tcp_status::SAW_SYN == 0
+        }
+        _ => false,
+    }
+}
+
 /// Appends one flow record.
 ///
 /// The DSRs follow argus's order, which the reader partly relies on (the
@@ -42,7 +54,7 @@ pub fn put_far(out: &mut Vec<u8>, record: &FlowRecord, source_id: SourceId, sequ
 
     put_transport_dsr(out, source_id, sequence);
     let key = infiniband::argus_key(record);
-    put_flow_key_dsr(out, &key, record.src.mac);
+    put_flow_key_dsr(out, &key, record.src.mac, answer_first(record));
     let total_pkts = record.src.pkts.saturating_add(record.dst.pkts);
     put_time_dsr(out, record.start_ns, record.last_ns, total_pkts);
     put_metric_dsr(out, &record.src, &record.dst);
@@ -99,7 +111,7 @@ mod tests {
     use super::*;
     use crate::argus::test_hex::parse as hex;
     use naudit_engine::decode::tcp_option;
-    use naudit_engine::flow::record::{tcp_status, TcpDirection};
+    use naudit_engine::flow::record::TcpDirection;
     use naudit_engine::flow::{DirectionStats, RecordCause, TcpSummary};
     use std::net::{Ipv4Addr, Ipv6Addr};
 

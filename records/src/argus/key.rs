@@ -2,7 +2,11 @@
 //!
 //! The record's key is already in initiator order (the source sent first),
 //! so the reverse bit (`0x40` of the subtype) stays clear. The qualifier bit
-//! `0x20` ("direction settled") also stays clear, as argus 3.0.8 writes it.
+//! `0x20` ("direction settled") stays clear too, as argus 3.0.8 writes it,
+//! except on a TCP flow whose SYN-ACK was seen and SYN was not. argus makes
+//! the SYN-ACK's sender the source of such a flow, and ra turns the record
+//! round for display unless the bit is set. nauditd makes the SYN-ACK's
+//! receiver the source, so the bit keeps ra from turning it the wrong way.
 
 use std::net::IpAddr;
 
@@ -24,6 +28,9 @@ const QUALIFIER_IPV6: u8 = 0x02;
 const QUALIFIER_ETHERNET: u8 = 0x03;
 /// Address kind: ARP.
 const QUALIFIER_ARP: u8 = 0x04;
+/// Qualifier bit: the flow's direction is settled, so ra does not turn a
+/// TCP record round for display.
+const QUALIFIER_DIRECTION_SETTLED: u8 = 0x20;
 
 const IPV4_KEY_WORDS: u8 = 5;
 const IPV6_KEY_WORDS: u8 = 11;
@@ -42,11 +49,13 @@ const ARP_OPCODE_REQUEST: u16 = 1;
 /// Appends the flow key DSR for `key`.
 ///
 /// `arp_sender_mac` is the asker's hardware address for an ARP key; other
-/// keys ignore it.
-pub fn put_flow_key_dsr(out: &mut Vec<u8>, key: &FlowKey, arp_sender_mac: Option<[u8; 6]>) {
+/// keys ignore it. `direction_settled` sets qualifier bit `0x20` on an IP
+/// key.
+pub fn put_flow_key_dsr(out: &mut Vec<u8>, key: &FlowKey, arp_sender_mac: Option<[u8; 6]>, direction_settled: bool) {
     match *key {
         FlowKey::Ip { src, dst, protocol, src_port, dst_port, .. } => {
-            put_ip_key(out, src, dst, protocol, src_port.to_be_bytes(), dst_port.to_be_bytes());
+            let flags = if direction_settled { QUALIFIER_DIRECTION_SETTLED } else { 0 };
+            put_ip_key(out, src, dst, protocol, src_port.to_be_bytes(), dst_port.to_be_bytes(), flags);
         }
         FlowKey::Icmp { src, dst, icmp_type, code, id, seq, .. } => put_icmp_key(out, src, dst, icmp_type, code, id, seq),
         FlowKey::Arp { sender_ip, target_ip } => put_arp_key(out, sender_ip, target_ip, arp_sender_mac),
@@ -67,10 +76,18 @@ pub fn put_flow_key_dsr(out: &mut Vec<u8>, key: &FlowKey, arp_sender_mac: Option
 ///
 /// Both addresses are normally of one family. If they are not, the IPv4 one
 /// is written as an IPv4-mapped IPv6 address, so the key stays complete.
-fn put_ip_key(out: &mut Vec<u8>, src: IpAddr, dst: IpAddr, protocol: u8, src_port: [u8; 2], dst_port: [u8; 2]) {
+fn put_ip_key(
+    out: &mut Vec<u8>,
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    src_port: [u8; 2],
+    dst_port: [u8; 2],
+    qualifier_flags: u8,
+) {
     match (src, dst) {
         (IpAddr::V4(src), IpAddr::V4(dst)) => {
-            put_dsr_header(out, FLOW_DSR, SUBTYPE_FIVE_TUPLE, QUALIFIER_IPV4, IPV4_KEY_WORDS);
+            put_dsr_header(out, FLOW_DSR, SUBTYPE_FIVE_TUPLE, QUALIFIER_IPV4 | qualifier_flags, IPV4_KEY_WORDS);
             out.extend_from_slice(&src.octets());
             out.extend_from_slice(&dst.octets());
             // Protocol, then the transport sub-protocol byte, which is 0.
@@ -81,7 +98,7 @@ fn put_ip_key(out: &mut Vec<u8>, src: IpAddr, dst: IpAddr, protocol: u8, src_por
             out.extend_from_slice(&[0, 0]);
         }
         (src, dst) => {
-            put_dsr_header(out, FLOW_DSR, SUBTYPE_FIVE_TUPLE, QUALIFIER_IPV6, IPV6_KEY_WORDS);
+            put_dsr_header(out, FLOW_DSR, SUBTYPE_FIVE_TUPLE, QUALIFIER_IPV6 | qualifier_flags, IPV6_KEY_WORDS);
             out.extend_from_slice(&ipv6_octets(src));
             out.extend_from_slice(&ipv6_octets(dst));
             // Next header in the top byte, then 4 zero bits and the 20-bit
@@ -121,7 +138,7 @@ fn put_icmp_key(out: &mut Vec<u8>, src: IpAddr, dst: IpAddr, icmp_type: u8, code
             out.extend_from_slice(&id.to_be_bytes());
             out.extend_from_slice(&seq.to_be_bytes());
         }
-        (src, dst) => put_ip_key(out, src, dst, IPPROTO_ICMPV6, [icmp_type, code], id.to_be_bytes()),
+        (src, dst) => put_ip_key(out, src, dst, IPPROTO_ICMPV6, [icmp_type, code], id.to_be_bytes(), 0),
     }
 }
 
@@ -149,8 +166,16 @@ mod tests {
 
     fn encode(key: FlowKey) -> Vec<u8> {
         let mut out = Vec::new();
-        put_flow_key_dsr(&mut out, &key, None);
+        put_flow_key_dsr(&mut out, &key, None, false);
         out
+    }
+
+    #[test]
+    fn settled_direction_sets_qualifier_bit() {
+        let key = FlowKey::Ip { src: v4(10, 0, 0, 1), dst: v4(10, 0, 0, 2), protocol: 6, src_port: 40000, dst_port: 80, tunnel: Default::default() };
+        let mut out = Vec::new();
+        put_flow_key_dsr(&mut out, &key, None, true);
+        assert_eq!(out, hex("02012105 0a000001 0a000002 06009c40 00500000"));
     }
 
     fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
@@ -253,7 +278,7 @@ mod tests {
         // here are made up for the test.
         let mut out = Vec::new();
         let key = FlowKey::Arp { sender_ip: [10, 40, 2, 3], target_ip: [10, 40, 1, 1] };
-        put_flow_key_dsr(&mut out, &key, Some([0xa6, 0x82, 0x4b, 0xc9, 0x11, 0x22]));
+        put_flow_key_dsr(&mut out, &key, Some([0xa6, 0x82, 0x4b, 0xc9, 0x11, 0x22]), false);
         assert_eq!(out, hex("02060407 00010800 06040001 0a280203 0a280101 a6824bc9 11220000"));
     }
 
