@@ -29,15 +29,28 @@ impl EvictionWarning {
     /// clock only when the count grew.
     pub fn check(&mut self, evicted_flows: u64) {
         if let Some(new_evictions) = self.due(evicted_flows, Instant::now) {
-            tracing::warn!(
-                worker = self.worker,
-                evicted_flows = new_evictions,
-                total_evicted_flows = evicted_flows,
-                capacity_flows = self.capacity_flows,
-                "flow table full: the least recently active flows were written early, \
-                 so their later packets start new records; raise --max-flows"
-            );
+            self.warn(new_evictions, evicted_flows);
         }
+    }
+
+    /// Warns of the evictions since the last warning, however recent, so
+    /// that the last warning of a run gives its total.
+    pub fn finish(&mut self, evicted_flows: u64) {
+        if evicted_flows > self.evicted_at_last_warning {
+            self.warn(evicted_flows - self.evicted_at_last_warning, evicted_flows);
+            self.evicted_at_last_warning = evicted_flows;
+        }
+    }
+
+    fn warn(&self, new_evictions: u64, evicted_flows: u64) {
+        tracing::warn!(
+            worker = self.worker,
+            evicted_flows = new_evictions,
+            total_evicted_flows = evicted_flows,
+            capacity_flows = self.capacity_flows,
+            "flow table full: the least recently active flows were written early, \
+             and their later packets start new records. Raise --max-flows."
+        );
     }
 
     /// Returns the evictions since the last warning when a warning is due
@@ -69,6 +82,10 @@ mod tests {
         assert_eq!(warning.due(5, || start), Some(5));
         assert_eq!(warning.due(9, || start + Duration::from_secs(1)), None, "too soon");
         assert_eq!(warning.due(12, || start + Duration::from_secs(10)), Some(7));
-        assert_eq!(warning.due(12, || start + Duration::from_secs(30)), None, "no new eviction");
+        assert_eq!(warning.due(12, || start + Duration::from_secs(12)), None, "no new eviction");
+
+        assert_eq!(warning.due(15, || start + Duration::from_secs(15)), None, "too soon");
+        warning.finish(15);
+        assert_eq!(warning.evicted_at_last_warning, 15, "the last warning gives the total");
     }
 }

@@ -26,11 +26,30 @@ fn main() -> ExitCode {
         .init();
 
     let cli = cli::Cli::parse();
+    end_on_closed_pipe(&cli);
     match run::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("nauditd: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Lets a write to a closed pipe end the process, as it ends tcpdump or ra
+/// (`nauditd -r FILE | head`). The Rust runtime ignores SIGPIPE, so such a
+/// write would fail instead: nauditd would log the error and read the rest
+/// of its input for nothing. Not with -P or --ipfix, whose sockets must not
+/// end the sensor when a client leaves.
+fn end_on_closed_pipe(cli: &cli::Cli) {
+    if cli.stream_port.is_some() || !cli.ipfix.is_empty() {
+        return;
+    }
+    #[cfg(unix)]
+    #[allow(unsafe_code)]
+    // SAFETY: no other thread runs yet, and restoring the default action of
+    // one signal touches no memory of this program.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

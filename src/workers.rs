@@ -141,6 +141,7 @@ pub fn run_single<S: PacketSource>(
             eviction_warning.check(worker.shard().counters().flows_evicted);
         },
     );
+    eviction_warning.finish(worker.shard().counters().flows_evicted);
     let summary = WorkersSummary {
         source: source.counters(),
         packets: *worker.stats(),
@@ -250,6 +251,7 @@ pub fn run_queues<Q: PacketSource + Send>(
                         eviction_warning.check(worker.shard().counters().flows_evicted);
                     },
                 );
+                eviction_warning.finish(worker.shard().counters().flows_evicted);
                 running.fetch_sub(1, Ordering::Release);
                 let counters = queue.counters();
                 tracing::info!(

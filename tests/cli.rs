@@ -1,12 +1,14 @@
 //! The command line as a user meets it: inputs, damaged files, errors,
 //! options and the run summary.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Output, Stdio};
 
 mod common;
 
-use common::{corpus_capture, csv_rows, nauditd_csv, scratch_file};
+use common::builder::{self, TestPacket};
+use common::{corpus_capture, csv_rows, nauditd_csv, scratch_file, ScratchDir};
 
 fn nauditd(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nauditd")).args(args).output().expect("run nauditd")
@@ -228,7 +230,8 @@ fn json_lines_match_csv() {
 fn argus_file_readable_by_ra() {
     let capture = corpus_capture("http-dns-wikipedia-multiflow.pcap");
     let csv_records = nauditd_csv(&capture, &[]).lines().count() - 1;
-    let argus_file = std::env::temp_dir().join(format!("nauditd-cli-{}.argus", std::process::id()));
+    let scratch = ScratchDir::new("cli", "argus-file");
+    let argus_file = scratch.join("records.argus");
     let output = nauditd(&["-r", capture.to_str().unwrap(), "-w", argus_file.to_str().unwrap(), "-q"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
 
@@ -257,9 +260,10 @@ fn full_shard_evicts_least_recent() {
     assert!(evicted > 0, "records with cause evicted:\n{csv}");
     let stderr = text(&output.stderr);
     assert!(stderr.contains(&format!("evicted {evicted})")), "{stderr}");
-    let warnings = stderr.lines().filter(|line| line.contains("flow table full")).count();
-    assert_eq!(warnings, 1, "one warning in a run shorter than its interval: {stderr}");
-    assert!(stderr.contains("raise --max-flows"), "{stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|line| line.contains("flow table full")).collect();
+    assert_eq!(warnings.len(), 2, "the first warning and the total at the end: {stderr}");
+    assert!(warnings[1].contains(&format!("total_evicted_flows={evicted}")), "{stderr}");
+    assert!(stderr.contains("Raise --max-flows."), "{stderr}");
     let packets: u64 = csv
         .lines()
         .skip(1)
@@ -315,4 +319,34 @@ fn text_file_name_without_format_warns() {
         let written = std::fs::read(&path).expect("read the output");
         assert!(written.len() > 100, "records written to {name}");
     }
+}
+
+#[test]
+fn closed_pipe_ends_quietly() {
+    // 20,000 one-packet flows: more CSV than a pipe holds, so nauditd is
+    // still writing when the reader goes away, as with `| head -1`.
+    let packets: Vec<TestPacket> = (0..20_000u32)
+        .map(|index| {
+            let host = index.to_be_bytes();
+            TestPacket {
+                time_ns: 1_600_000_000_000_000_000 + u64::from(index) * 1_000,
+                data: builder::ipv4_frame([10, host[1], host[2], host[3]], [192, 0, 2, 1], 17, &builder::udp(5000, 53, 20), false),
+            }
+        })
+        .collect();
+    let capture = scratch_file("closed-pipe.pcap", &builder::pcap_file(1, &packets));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nauditd"))
+        .args(["-r", capture.to_str().unwrap(), "--format", "csv", "--workers", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nauditd");
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first_line).expect("read the header");
+    assert!(first_line.starts_with("stime,"), "{first_line}");
+    // The reader was dropped with its pipe end.
+    let output = child.wait_with_output().expect("wait for nauditd");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.signal(), Some(libc::SIGPIPE), "{:?}: {stderr}", output.status);
+    assert!(!stderr.contains("Broken pipe"), "no error for a closed pipe: {stderr}");
 }
