@@ -153,3 +153,43 @@ fn pcapng_two_link_types_nanosecond_times() {
     assert_eq!(tcp_record["saddr"], "192.0.2.2");
     assert_eq!(tcp_record["sbytes"], 20 + 20);
 }
+
+/// An ICMP or ICMPv6 echo message (`echo_type` 8 or 128 for a request, 0
+/// or 129 for a reply) with 8 bytes of data. The checksum is left 0.
+fn echo_message(echo_type: u8, id: u16, seq: u16) -> Vec<u8> {
+    let mut message = vec![echo_type, 0, 0, 0];
+    message.extend_from_slice(&id.to_be_bytes());
+    message.extend_from_slice(&seq.to_be_bytes());
+    message.extend_from_slice(&[0x61; 8]);
+    message
+}
+
+#[test]
+fn echo_keys_follow_argus() {
+    // Five pings of one identifier: argus 3.0.8 writes one ICMPv6 record,
+    // whose key has no room for the sequence number, and one ICMP record
+    // per ping.
+    let mut v6_client = [0u8; 16];
+    v6_client[..2].copy_from_slice(&[0x20, 0x01]);
+    v6_client[15] = 1;
+    let mut v6_server = v6_client;
+    v6_server[15] = 2;
+    let mut packets = Vec::new();
+    for seq in 0..5u16 {
+        let time_ns = BASE_NS + u64::from(seq) * SECOND_NS / 10;
+        packets.push(TestPacket { time_ns, data: builder::ipv6_frame(v6_client, v6_server, 58, &echo_message(128, 0x1234, seq), false) });
+        packets.push(TestPacket { time_ns: time_ns + 1000, data: builder::ipv6_frame(v6_server, v6_client, 58, &echo_message(129, 0x1234, seq), true) });
+        packets.push(TestPacket { time_ns: time_ns + 2000, data: builder::ipv4_frame(CLIENT, SERVER, 1, &echo_message(8, 0x1234, seq), false) });
+        packets.push(TestPacket { time_ns: time_ns + 3000, data: builder::ipv4_frame(SERVER, CLIENT, 1, &echo_message(0, 0x1234, seq), true) });
+    }
+    let capture = scratch_file("echo-keys.pcap", &builder::pcap_file(1, &packets));
+
+    let rows = csv_rows(&nauditd_csv(&capture, &["--workers", "1"]));
+    let (proto, spkts, dpkts) = (column(&rows, "proto"), column(&rows, "spkts"), column(&rows, "dpkts"));
+    let icmpv6: Vec<&Vec<String>> = rows[1..].iter().filter(|row| row[proto] == "ipv6-icmp").collect();
+    assert_eq!(icmpv6.len(), 1, "one ICMPv6 echo record: {rows:?}");
+    assert_eq!((icmpv6[0][spkts].as_str(), icmpv6[0][dpkts].as_str()), ("5", "5"));
+    let icmp: Vec<&Vec<String>> = rows[1..].iter().filter(|row| row[proto] == "icmp").collect();
+    assert_eq!(icmp.len(), 5, "one ICMP record per ping: {rows:?}");
+    assert!(icmp.iter().all(|row| row[spkts] == "1" && row[dpkts] == "1"), "{rows:?}");
+}

@@ -77,8 +77,9 @@ pub enum FlowKey {
         /// The tunnel the packets came through.
         tunnel: TunnelContext,
     },
-    /// An ICMP or ICMPv6 flow. Query messages (echo and the like) are keyed
-    /// by identifier and sequence number, so each ping is its own flow as in
+    /// An ICMP or ICMPv6 flow. ICMP query messages (echo and the like) are
+    /// keyed by identifier and sequence number, so each ping is its own flow
+    /// as in argus. ICMPv6 echo is keyed by identifier only, also as in
     /// argus. Replies are keyed with their request's type.
     Icmp {
         /// Source address.
@@ -228,8 +229,11 @@ impl FlowKey {
                     .iter()
                     .find(|(answer, _)| *answer == icmp.icmp_type)
                     .map_or(icmp.icmp_type, |(_, question)| *question);
-                let (id, seq) = if question == ICMPV6_ECHO_REQUEST { (icmp.id, icmp.seq) } else { (0, 0) };
-                FlowKey::Icmp { src, dst, icmp_type: question, code: icmp.code, id, seq, tunnel: TunnelContext::NONE }
+                // Echo is keyed by identifier only: argus 3.0.8's ICMPv6 key
+                // has no room for the sequence number, so every ping of one
+                // identifier is one flow there.
+                let id = if question == ICMPV6_ECHO_REQUEST { icmp.id } else { 0 };
+                FlowKey::Icmp { src, dst, icmp_type: question, code: icmp.code, id, seq: 0, tunnel: TunnelContext::NONE }
             }
             Transport::None => {
                 FlowKey::Ip { src, dst, protocol, src_port: 0, dst_port: 0, tunnel: TunnelContext::NONE }
