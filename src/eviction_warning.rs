@@ -29,7 +29,14 @@ impl EvictionWarning {
     /// clock only when the count grew.
     pub fn check(&mut self, evicted_flows: u64) {
         if let Some(new_evictions) = self.due(evicted_flows, Instant::now) {
-            self.warn(new_evictions, evicted_flows);
+            tracing::warn!(
+                worker = self.worker,
+                evicted_flows = new_evictions,
+                total_evicted_flows = evicted_flows,
+                capacity_flows = self.capacity_flows,
+                "flow table full: the least recently active flows were written early, \
+                 and their later packets start new records. Raise --max-flows."
+            );
         }
     }
 
@@ -37,20 +44,15 @@ impl EvictionWarning {
     /// that the last warning of a run gives its total.
     pub fn finish(&mut self, evicted_flows: u64) {
         if evicted_flows > self.evicted_at_last_warning {
-            self.warn(evicted_flows - self.evicted_at_last_warning, evicted_flows);
+            tracing::warn!(
+                worker = self.worker,
+                evicted_flows = evicted_flows - self.evicted_at_last_warning,
+                total_evicted_flows = evicted_flows,
+                capacity_flows = self.capacity_flows,
+                "flow table full until the end: this worker's total of evicted flows follows. Raise --max-flows."
+            );
             self.evicted_at_last_warning = evicted_flows;
         }
-    }
-
-    fn warn(&self, new_evictions: u64, evicted_flows: u64) {
-        tracing::warn!(
-            worker = self.worker,
-            evicted_flows = new_evictions,
-            total_evicted_flows = evicted_flows,
-            capacity_flows = self.capacity_flows,
-            "flow table full: the least recently active flows were written early, \
-             and their later packets start new records. Raise --max-flows."
-        );
     }
 
     /// Returns the evictions since the last warning when a warning is due

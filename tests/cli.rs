@@ -262,6 +262,7 @@ fn full_shard_evicts_least_recent() {
     assert!(stderr.contains(&format!("evicted {evicted})")), "{stderr}");
     let warnings: Vec<&str> = stderr.lines().filter(|line| line.contains("flow table full")).collect();
     assert_eq!(warnings.len(), 2, "the first warning and the total at the end: {stderr}");
+    assert!(warnings[1].contains("until the end"), "{stderr}");
     assert!(warnings[1].contains(&format!("total_evicted_flows={evicted}")), "{stderr}");
     assert!(stderr.contains("Raise --max-flows."), "{stderr}");
     let packets: u64 = csv
