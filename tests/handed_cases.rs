@@ -154,7 +154,7 @@ fn pcapng_two_link_types_nanosecond_times() {
     assert_eq!(tcp_record["sbytes"], 20 + 20);
 }
 
-/// An ICMP or ICMPv6 echo message (`echo_type` 8 or 128 for a request, 0
+/// Returns an ICMP or ICMPv6 echo message (`echo_type` 8 or 128 for a request, 0
 /// or 129 for a reply) with 8 bytes of data. The checksum is left 0.
 fn echo_message(echo_type: u8, id: u16, seq: u16) -> Vec<u8> {
     let mut message = vec![echo_type, 0, 0, 0];
