@@ -54,8 +54,8 @@ const RA_CSV_DIFFERENCES: &[(&str, &str)] = &[
         "an ICMPv6 flow keyed before its ICMPv6 header arrived: the CSV shows no type and REQ, ra reads type 0 and \
          prints ports 0 and UNK",
     ),
-    ("gtpu-qinq-ipv6-esp.pcap", "ESP: ra prints the key's SPI field as the destination port, the CSV no ports"),
-    ("ipv6-esp.pcap", "ESP: ra prints the key's SPI field as the destination port, the CSV no ports"),
+    ("gtpu-qinq-ipv6-esp.pcap", "ESP over IPv6: the CSV prints the SPI, ra 4 other bytes of the key"),
+    ("ipv6-esp.pcap", "ESP over IPv6: the CSV prints the SPI, ra 4 other bytes of the key"),
     ("lt-ppp-quic-ipv4-ipv6.pcap", "ra prints times before second 1 of 1970 as 0"),
     ("ts-2106-max.pcap", "ra prints a last time of second 4294967295, the last a u32 holds, as 0"),
 ];
@@ -258,4 +258,32 @@ fn ra_shows_mapped_icmp_error() {
     let fields: Vec<&str> = record.split(',').collect();
     assert_eq!(fields[1], "1430069030.119696", "last time extended to the ICMP error");
     assert_eq!(fields[2].chars().nth(2), Some('U'), "third Flgs character: {record}");
+}
+
+#[test]
+fn esp_key_reads_as_argus_writes_it() {
+    // tshark: 8 ESP packets from 192.1.2.23 to 192.1.2.45, SPI 0x12345678.
+    let folder = scratch_folder("esp");
+    let capture = repo_root().join("tests/tcpdump-captures/08-sunrise-sunset-esp2.pcap");
+    let argus_file = folder.join("nauditd.argus");
+    let written = Command::new(env!("CARGO_BIN_EXE_nauditd"))
+        .arg("-r")
+        .arg(&capture)
+        .arg("-w")
+        .arg(&argus_file)
+        .args(["-q", "--workers", "1"])
+        .output()
+        .expect("run nauditd");
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    let dport = |csv: &str| -> Vec<String> {
+        csv.lines().skip(1).filter(|line| line.contains(",esp,")).map(|line| line.split(',').nth(7).unwrap().trim().to_string()).collect()
+    };
+    assert_eq!(dport(&nauditd_csv(&capture, &[])), ["0x12345678"], "the CSV shows the SPI");
+
+    // argus's own record of the same packets, and nauditd's, as ra prints them.
+    let argus_file_of_argus = folder.join("argus.argus");
+    run_argus_tool("argus", &["-X", "-r", capture.to_str().unwrap(), "-w", argus_file_of_argus.to_str().unwrap()]);
+    let from_argus = dport(&ra_csv(&argus_file_of_argus));
+    assert_eq!(from_argus.len(), 1, "one ESP record from argus");
+    assert_eq!(dport(&ra_csv(&argus_file)), from_argus, "ra prints both keys alike");
 }

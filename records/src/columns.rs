@@ -65,6 +65,12 @@ pub fn write_port(out: &mut String, record: &FlowRecord, source: bool) {
         FlowKey::Ip { protocol: 6 | 17, src_port, dst_port, .. } => {
             fast_text::write_int(out, if source { src_port } else { dst_port });
         }
+        // ESP: the SPI, whose halves the key keeps in the port fields, in
+        // the destination port column, as ra shows it.
+        FlowKey::Ip { protocol: 50, src_port, dst_port, .. } if !source => {
+            out.push_str("0x");
+            fast_text::write_hex_zero_padded(out, u32::from(src_port) << 16 | u32::from(dst_port), 8);
+        }
         FlowKey::Icmp { src: IpAddr::V4(_), icmp_type, code, id, .. } => {
             let value = if source { u16::from(code) << 8 | u16::from(icmp_type) } else { id };
             out.push_str("0x");

@@ -40,6 +40,7 @@ const ETHERNET_KEY_WORDS: u8 = 5;
 const ARP_KEY_WORDS: u8 = 7;
 
 const IPPROTO_ICMP: u8 = 1;
+const IPPROTO_ESP: u8 = 50;
 const IPPROTO_ICMPV6: u8 = 58;
 
 const ARP_HARDWARE_ETHERNET: u16 = 1;
@@ -53,6 +54,10 @@ const ARP_OPCODE_REQUEST: u16 = 1;
 /// key.
 pub fn put_flow_key_dsr(out: &mut Vec<u8>, key: &FlowKey, arp_sender_mac: Option<[u8; 6]>, direction_settled: bool) {
     match *key {
+        FlowKey::Ip { src: IpAddr::V4(src), dst: IpAddr::V4(dst), protocol: IPPROTO_ESP, src_port, dst_port, .. } => {
+            // The engine keeps the SPI's halves in the two port fields.
+            put_esp_v4_key(out, src.octets(), dst.octets(), u32::from(src_port) << 16 | u32::from(dst_port));
+        }
         FlowKey::Ip { src, dst, protocol, src_port, dst_port, .. } => {
             let flags = if direction_settled { QUALIFIER_DIRECTION_SETTLED } else { 0 };
             put_ip_key(out, src, dst, protocol, src_port.to_be_bytes(), dst_port.to_be_bytes(), flags);
@@ -108,6 +113,17 @@ fn put_ip_key(
             out.extend_from_slice(&dst_port);
         }
     }
+}
+
+/// Appends an IPv4 ESP key: two zero bytes where the ports would start,
+/// then the SPI over the destination port and mask fields, as argus lays
+/// it out.
+fn put_esp_v4_key(out: &mut Vec<u8>, src: [u8; 4], dst: [u8; 4], spi: u32) {
+    put_dsr_header(out, FLOW_DSR, SUBTYPE_FIVE_TUPLE, QUALIFIER_IPV4, IPV4_KEY_WORDS);
+    out.extend_from_slice(&src);
+    out.extend_from_slice(&dst);
+    out.extend_from_slice(&[IPPROTO_ESP, 0, 0, 0]);
+    out.extend_from_slice(&spi.to_be_bytes());
 }
 
 fn ipv6_octets(address: IpAddr) -> [u8; 16] {
@@ -168,6 +184,15 @@ mod tests {
         let mut out = Vec::new();
         put_flow_key_dsr(&mut out, &key, None, false);
         out
+    }
+
+    #[test]
+    fn esp_spi_follows_argus_layout() {
+        // SPI 0x12345678, as the engine keys it (tcpdump's
+        // tests/08-sunrise-sunset-esp2.pcap); argus writes the SPI in bytes
+        // 16 to 19 of the key.
+        let key = FlowKey::Ip { src: v4(192, 1, 2, 23), dst: v4(192, 1, 2, 45), protocol: 50, src_port: 0x1234, dst_port: 0x5678, tunnel: Default::default() };
+        assert_eq!(encode(key), hex("02010105 c0010217 c001022d 32000000 12345678"));
     }
 
     #[test]
