@@ -17,17 +17,23 @@ fn scratch_folder(name: &str) -> ScratchDir {
     ScratchDir::new("argus-tools", name)
 }
 
+/// Runs nauditd with one worker to write the Argus file `argus_file` of
+/// `capture`.
+fn write_argus_file(capture: &Path, argus_file: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_nauditd"))
+        .arg("-r")
+        .arg(capture)
+        .arg("-w")
+        .arg(argus_file)
+        .args(["-q", "--workers", "1"])
+        .output()
+        .expect("run nauditd")
+}
+
 /// Writes nauditd's Argus file of a corpus capture.
 fn nauditd_argus_file(capture: &str, folder: &Path) -> PathBuf {
     let path = folder.join(format!("{capture}.nauditd.argus"));
-    let output = Command::new(env!("CARGO_BIN_EXE_nauditd"))
-        .arg("-r")
-        .arg(corpus_capture(capture))
-        .arg("-w")
-        .arg(&path)
-        .args(["-q", "--workers", "1"])
-        .output()
-        .expect("run nauditd");
+    let output = write_argus_file(&corpus_capture(capture), &path);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     path
 }
@@ -71,15 +77,7 @@ fn ra_agrees_with_csv_on_every_capture() {
         let capture = capture.expect("corpus entry").path();
         let name = capture.file_name().expect("file name").to_string_lossy().into_owned();
         let argus_file = folder.join(format!("{name}.argus"));
-        let written = Command::new(env!("CARGO_BIN_EXE_nauditd"))
-            .arg("-r")
-            .arg(&capture)
-            .arg("-w")
-            .arg(&argus_file)
-            .args(["-q", "--workers", "1"])
-            .output()
-            .expect("run nauditd");
-        if !written.status.success() {
+        if !write_argus_file(&capture, &argus_file).status.success() {
             continue; // a damaged capture: its records are checked elsewhere
         }
         compared += 1;
@@ -266,14 +264,7 @@ fn esp_key_reads_as_argus_writes_it() {
     let folder = scratch_folder("esp");
     let capture = repo_root().join("tests/tcpdump-captures/08-sunrise-sunset-esp2.pcap");
     let argus_file = folder.join("nauditd.argus");
-    let written = Command::new(env!("CARGO_BIN_EXE_nauditd"))
-        .arg("-r")
-        .arg(&capture)
-        .arg("-w")
-        .arg(&argus_file)
-        .args(["-q", "--workers", "1"])
-        .output()
-        .expect("run nauditd");
+    let written = write_argus_file(&capture, &argus_file);
     assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
     let dport = |csv: &str| -> Vec<String> {
         csv.lines().skip(1).filter(|line| line.contains(",esp,")).map(|line| line.split(',').nth(7).unwrap().trim().to_string()).collect()
