@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 /// Shortest time between two eviction warnings of one worker.
 const EVICTION_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
-/// Watches one worker's eviction count and warns when it grows, at most
-/// once per [`EVICTION_WARNING_INTERVAL`].
+/// Watches one worker's eviction count and warns when it grows: at most
+/// once per [`EVICTION_WARNING_INTERVAL`], and once more when the worker
+/// stops.
 #[derive(Debug)]
 pub struct EvictionWarning {
     worker: usize,

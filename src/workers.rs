@@ -113,6 +113,12 @@ fn totals_of(worker: &Worker, source: &SourceCounters) -> CounterTotals {
     }
 }
 
+/// Publishes a worker's totals after a batch and warns if it evicted flows.
+fn report_batch(worker: &Worker, source: &SourceCounters, totals: &SensorCounters, eviction_warning: &mut EvictionWarning) {
+    totals.store(&totals_of(worker, source));
+    eviction_warning.check(worker.shard().counters().flows_evicted);
+}
+
 fn add_totals(total: &mut CounterTotals, other: &CounterTotals) {
     total.packets += other.packets;
     total.bytes += other.bytes;
@@ -136,10 +142,7 @@ pub fn run_single<S: PacketSource>(
         output,
         context.stop,
         || live.then(wall_clock_ns),
-        |worker, counters| {
-            context.totals.store(&totals_of(worker, counters));
-            eviction_warning.check(worker.shard().counters().flows_evicted);
-        },
+        |worker, counters| report_batch(worker, counters, context.totals, &mut eviction_warning),
     );
     eviction_warning.finish(worker.shard().counters().flows_evicted);
     let summary = WorkersSummary {
@@ -246,10 +249,7 @@ pub fn run_queues<Q: PacketSource + Send>(
                     &mut sink,
                     stop,
                     || live.then(wall_clock_ns),
-                    |worker, counters| {
-                        totals.store(&totals_of(worker, counters));
-                        eviction_warning.check(worker.shard().counters().flows_evicted);
-                    },
+                    |worker, counters| report_batch(worker, counters, totals, &mut eviction_warning),
                 );
                 eviction_warning.finish(worker.shard().counters().flows_evicted);
                 running.fetch_sub(1, Ordering::Release);

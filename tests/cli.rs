@@ -345,7 +345,7 @@ fn closed_pipe_ends_quietly() {
     let mut first_line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first_line).expect("read the header");
     assert!(first_line.starts_with("stime,"), "{first_line}");
-    // The reader was dropped with its pipe end.
+    // The reader above is dropped, which closed the pipe.
     let output = child.wait_with_output().expect("wait for nauditd");
     let stderr = text(&output.stderr);
     assert_eq!(output.status.signal(), Some(libc::SIGPIPE), "{:?}: {stderr}", output.status);

@@ -59,9 +59,35 @@ pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
     std::fs::write(path, text).unwrap_or_else(|error| panic!("write {}: {error}", path.display()));
 }
 
+/// Lets a scratch file or folder stand wherever a path is taken: `&file`
+/// as a `&Path`, and as a command argument.
+macro_rules! path_like {
+    ($guard:ident) => {
+        impl AsRef<std::ffi::OsStr> for $guard {
+            fn as_ref(&self) -> &std::ffi::OsStr {
+                self.0.as_os_str()
+            }
+        }
+
+        impl AsRef<Path> for $guard {
+            fn as_ref(&self) -> &Path {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $guard {
+            type Target = Path;
+
+            fn deref(&self) -> &Path {
+                &self.0
+            }
+        }
+    };
+}
+
 /// Writes `bytes` to a new file in the system temp folder, named after the
-/// process, a sequence number and `name`, and returns it. The file is removed when the value
-/// is dropped.
+/// process, a sequence number and `name`, and returns it. The file is
+/// removed when the returned value is dropped.
 pub fn scratch_file(name: &str, bytes: &[u8]) -> ScratchFile {
     // Tests run in parallel threads and may write files of the same name.
     static CREATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -74,25 +100,7 @@ pub fn scratch_file(name: &str, bytes: &[u8]) -> ScratchFile {
 /// A file under the system temp folder, removed at the end of the test.
 pub struct ScratchFile(pub PathBuf);
 
-impl AsRef<std::ffi::OsStr> for ScratchFile {
-    fn as_ref(&self) -> &std::ffi::OsStr {
-        self.0.as_os_str()
-    }
-}
-
-impl AsRef<Path> for ScratchFile {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for ScratchFile {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
+path_like!(ScratchFile);
 
 impl Drop for ScratchFile {
     fn drop(&mut self) {
@@ -120,25 +128,7 @@ impl ScratchDir {
     }
 }
 
-impl AsRef<std::ffi::OsStr> for ScratchDir {
-    fn as_ref(&self) -> &std::ffi::OsStr {
-        self.0.as_os_str()
-    }
-}
-
-impl AsRef<Path> for ScratchDir {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for ScratchDir {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
+path_like!(ScratchDir);
 
 impl Drop for ScratchDir {
     fn drop(&mut self) {
