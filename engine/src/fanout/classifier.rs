@@ -5,8 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::queue::WorkerQueue;
-use super::{quick_worker_hash, worker_hash, worker_index, Slot};
-use crate::decode::decode_packet;
+use super::{packet_worker_hash, worker_index, Slot};
 use crate::source::{BatchStatus, PacketSource, SourceCounters, SourceError};
 
 /// Sizes of the per-worker rings.
@@ -100,8 +99,7 @@ impl<S: PacketSource> Classifier<S> {
             let status = self.source.next_batch(|batch| {
                 for packet in batch {
                     *watermark_ns = (*watermark_ns).max(packet.timestamp_ns);
-                    let hash = quick_worker_hash(packet.link_type, packet.data)
-                        .unwrap_or_else(|| worker_hash(&decode_packet(packet.link_type, packet.data)));
+                    let hash = packet_worker_hash(packet.link_type, packet.data);
                     let index = worker_index(hash, lanes.len());
                     let lane = &mut lanes[index];
                     let mut data = take_buffer(lane, &config, stop);

@@ -24,7 +24,7 @@ mod share;
 pub use classifier::{fanout, Classifier, FanoutConfig};
 pub use hash::{worker_hash, worker_index};
 pub use queue::WorkerQueue;
-pub use quick_hash::quick_worker_hash;
+pub use quick_hash::{packet_worker_hash, quick_worker_hash};
 pub use share::FlowShare;
 
 use crate::packet::LinkType;

@@ -12,7 +12,8 @@
 //! [`super::worker_hash`] over the full decode, so the two always agree (a
 //! test checks this on every corpus capture).
 
-use super::hash::{hash_ipv4_pair, hash_ipv6_pair};
+use super::hash::{hash_ipv4_pair, hash_ipv6_pair, worker_hash};
+use crate::decode::decode_packet;
 use crate::decode::ethernet::{ethertype, EthernetHeader};
 use crate::decode::ipv4::Ipv4Header;
 use crate::decode::ipv6::Ipv6Header;
@@ -43,6 +44,13 @@ pub fn quick_worker_hash(link_type: LinkType, data: &[u8]) -> Option<u64> {
         return None;
     }
     ethernet_hash(data, None)
+}
+
+/// Returns the worker hash of any packet: from its headers when they are of
+/// a common shape, and from the full decode otherwise.
+#[inline]
+pub fn packet_worker_hash(link_type: LinkType, data: &[u8]) -> u64 {
+    quick_worker_hash(link_type, data).unwrap_or_else(|| worker_hash(&decode_packet(link_type, data)))
 }
 
 /// Returns the hash of an Ethernet frame, after any VLAN tags. An inner

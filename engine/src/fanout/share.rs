@@ -10,8 +10,7 @@
 //! IMIX benchmark capture, against about 1,400 to account for one
 //! (callgrind, one worker against two).
 
-use super::{quick_worker_hash, worker_hash, worker_index};
-use crate::decode::decode_packet;
+use super::{packet_worker_hash, worker_index};
 use crate::packet::PacketView;
 use crate::source::{BatchStatus, PacketSource, SourceCounters, SourceError};
 
@@ -48,9 +47,7 @@ impl<S: PacketSource> PacketSource for FlowShare<S> {
             let status = self.inner.next_batch_kept(
                 |packet| {
                     *watermark_ns = (*watermark_ns).max(packet.timestamp_ns);
-                    let hash = quick_worker_hash(packet.link_type, packet.data)
-                        .unwrap_or_else(|| worker_hash(&decode_packet(packet.link_type, packet.data)));
-                    worker_index(hash, workers) == index
+                    worker_index(packet_worker_hash(packet.link_type, packet.data), workers) == index
                 },
                 |batch| {
                     // Counted here, after any filter inside `inner` has run.
