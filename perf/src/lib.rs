@@ -16,4 +16,5 @@ pub mod pcap;
 pub mod report;
 pub mod rng;
 pub mod runner;
+pub mod split;
 pub mod traffic;

@@ -21,6 +21,12 @@ pub enum ToolKind {
     },
     /// Argus 3.0.8.
     Argus,
+    /// One-worker nauditd runs, all at once, each on the packets one worker
+    /// of `--workers N` keeps: the ceiling of `--workers N` here.
+    SplitCeiling {
+        /// N, the number of shares and of runs at once.
+        workers: u32,
+    },
 }
 
 /// One measured run.
@@ -162,11 +168,15 @@ impl ToolResult {
     /// True for programs that hold flows, whose memory per flow means
     /// something.
     fn holds_flows(&self) -> bool {
-        self.kind != ToolKind::WalkFloor
+        !matches!(self.kind, ToolKind::WalkFloor | ToolKind::SplitCeiling { .. })
     }
 
-    /// Median peak resident set less the mapped capture, in bytes.
+    /// Median peak resident set less the mapped capture, in bytes. `None`
+    /// for the split ceiling, whose runs each map a part of the capture.
     pub fn own_memory_bytes(&self, capture_bytes: u64) -> Option<f64> {
+        if matches!(self.kind, ToolKind::SplitCeiling { .. }) {
+            return None;
+        }
         let mapped = if self.maps_capture { capture_bytes as f64 } else { 0.0 };
         Some(self.median_rss_bytes()? - mapped)
     }
@@ -278,9 +288,11 @@ impl BenchReport {
         let _ = writeln!(
             page,
             "\n\"1 → 2 workers\" is the wall-time speedup of `--workers 2` over `--workers 1`, then the change in \
-             packets per CPU second (below 1: the second worker and the classifier cost CPU). Bytes per flow are \
-             resident bytes above the {}-flow `{}` capture's, divided by the extra flows; a dash means not measured \
-             or not applicable.\n",
+             packets per CPU second (below 1: the second worker and the classifier cost CPU). The split ceiling is \
+             the same speedup for two one-worker runs at once, each on a file that contains only the packets one of the \
+             two workers keeps: what two workers could reach on this machine if passing over each other's packets \
+             cost nothing. Bytes per flow are resident bytes above the {}-flow `{}` capture's, divided by the extra \
+             flows; a dash means not measured or not applicable.\n",
             self.baseline().map_or(16, |mix| mix.flows),
             self.baseline_mix
         );
@@ -304,7 +316,8 @@ impl BenchReport {
         };
         let speedup = ratio(one.median_wall_s(), two.median_wall_s());
         let efficiency = ratio(two.packets_per_cpu_second(mix.packets), one.packets_per_cpu_second(mix.packets));
-        format!("{} wall, {} pps/core", or_dash(speedup), or_dash(efficiency))
+        let ceiling = mix.tool(ToolKind::SplitCeiling { workers: 2 }).and_then(|ceiling| ratio(one.median_wall_s(), ceiling.median_wall_s()));
+        format!("{} wall (split ceiling {}), {} pps/core", or_dash(speedup), or_dash(ceiling), or_dash(efficiency))
     }
 
     fn render_mix(&self, page: &mut String, mix: &MixResult) {

@@ -10,6 +10,7 @@ use crate::machine::{self, Machine};
 use crate::measure::{self, last_line, run_child, CommandLine};
 use crate::mixes::{StandardMix, BASELINE_MIX};
 use crate::report::{BenchReport, MixResult, RunSample, ToolKind, ToolResult};
+use crate::split;
 use crate::traffic::{self, TrafficSummary};
 
 /// nauditd's default `--max-flows`. The runner raises the limit to a
@@ -114,7 +115,14 @@ fn measure_mix(options: &RunnerOptions, mix: &StandardMix, workers_supported: bo
     let path = mix.capture_path(&options.data_dir, options.scale);
     let summary = ensure_capture(options, mix, &path)?;
     let capture_bytes = summary.file_bytes;
+    let shares = match split_workers(options, workers_supported) {
+        Some(workers) => write_shares(&path, workers, &summary)?,
+        None => Vec::new(),
+    };
     let mut tools = tool_list(options, &path, &summary, workers_supported);
+    if let Some(workers) = split_workers(options, workers_supported) {
+        tools.push(ceiling_tool(options, &summary, workers, &shares));
+    }
 
     for tool in tools.iter_mut().filter(|tool| matches!(tool.kind, ToolKind::Nauditd { .. })) {
         check_nauditd(tool, &summary);
@@ -137,6 +145,10 @@ fn measure_mix(options: &RunnerOptions, mix: &StandardMix, workers_supported: bo
             let _ = fs::remove_file(scratch);
         }
         tool.latency = measure_latency(tool);
+    }
+
+    for path in &shares {
+        let _ = fs::remove_file(path);
     }
 
     let share = |packets: u64| packets as f64 / summary.packets.max(1) as f64;
@@ -192,6 +204,51 @@ fn tool_list(options: &RunnerOptions, capture: &Path, summary: &TrafficSummary, 
         tools.push(new_tool("Argus 3.0.8", ToolKind::Argus, false, CommandLine::new(argus, args)));
     }
     tools
+}
+
+/// Returns the worker count of the split ceiling: the largest `--workers` value
+/// measured, when it is more than one.
+fn split_workers(options: &RunnerOptions, workers_supported: bool) -> Option<u32> {
+    let most = options.workers.iter().copied().max()?;
+    (workers_supported && most > 1).then_some(most)
+}
+
+/// Splits `capture` into the shares of `workers` workers and checks that
+/// they hold every packet. Returns their paths.
+fn write_shares(capture: &Path, workers: u32, summary: &TrafficSummary) -> Result<Vec<PathBuf>, String> {
+    eprintln!("naudit-bench: splitting {} into the shares of {workers} workers", capture.display());
+    let shares = split::split_by_worker(capture, workers as usize)?;
+    let packets: u64 = shares.iter().map(|(_, packets)| packets).sum();
+    let paths: Vec<PathBuf> = shares.into_iter().map(|(path, _)| path).collect();
+    if packets != summary.packets {
+        for path in &paths {
+            let _ = fs::remove_file(path);
+        }
+        return Err(format!(
+            "invalid split of {}: the shares contain {packets} packets, expected {}",
+            capture.display(),
+            summary.packets
+        ));
+    }
+    Ok(paths)
+}
+
+/// Builds the split ceiling's row: one one-worker nauditd run per share, all
+/// started at once, each with the flow capacity of one worker of
+/// `--workers N`. The shell fails when any run fails.
+fn ceiling_tool(options: &RunnerOptions, summary: &TrafficSummary, workers: u32, shares: &[PathBuf]) -> ToolResult {
+    const SCRIPT: &str = "nauditd=$1; flows=$2; shift 2; pids=; \
+        for share in \"$@\"; do \"$nauditd\" -r \"$share\" --workers 1 --max-flows \"$flows\" -w /dev/null -q & pids=\"$pids $!\"; done; \
+        status=0; for pid in $pids; do wait \"$pid\" || status=1; done; exit $status";
+    // nauditd gives each worker its share of --max-flows and an eighth more.
+    let per_worker = summary.flows.max(NAUDITD_DEFAULT_MAX_FLOWS) / u64::from(workers);
+    let flows = per_worker + per_worker / 8;
+    let mut args: Vec<std::ffi::OsString> = vec!["-c".into(), SCRIPT.into(), "naudit-split-ceiling".into()];
+    args.push(options.nauditd.as_os_str().to_owned());
+    args.push(flows.to_string().into());
+    args.extend(shares.iter().map(|path| path.as_os_str().to_owned()));
+    let label = format!("split ceiling: {workers} × nauditd --workers 1, one per worker's share, at once");
+    new_tool(&label, ToolKind::SplitCeiling { workers }, true, CommandLine::new("sh", args))
 }
 
 fn floor_args(mode: &str, capture: &Path, max_flows: Option<u64>) -> Vec<std::ffi::OsString> {
@@ -361,7 +418,7 @@ fn measure_latency(tool: &ToolResult) -> Result<crate::floor::LatencySummary, St
             }
             batch_latency_line(&run.stderr).ok_or_else(|| "no batch latency line in nauditd's summary".to_string())
         }
-        ToolKind::Argus => Err("not measured".to_string()),
+        ToolKind::Argus | ToolKind::SplitCeiling { .. } => Err("not measured".to_string()),
     }
 }
 
