@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -277,4 +278,45 @@ fn esp_key_reads_as_argus_writes_it() {
     let from_argus = dport(&ra_csv(&argus_file_of_argus));
     assert_eq!(from_argus.len(), 1, "one ESP record from argus");
     assert_eq!(dport(&ra_csv(&argus_file)), from_argus, "ra prints both keys alike");
+}
+
+#[test]
+fn mac_addresses_match_argus() {
+    // argus -m writes each record's MAC addresses. For a side that sent no
+    // frame it writes the destination of the other side's frames: here the
+    // multicast MACs of the unanswered mDNS flows.
+    let folder = scratch_folder("mac");
+    let capture = corpus_capture("http-dns-wikipedia-multiflow.pcap");
+    let from_nauditd = nauditd_argus_file("http-dns-wikipedia-multiflow.pcap", &folder);
+    let from_argus = folder.join("argus.argus");
+    run_argus_tool("argus", &["-X", "-m", "-r", capture.to_str().unwrap(), "-w", from_argus.to_str().unwrap()]);
+
+    // Records are keyed by start time, protocol and both endpoints in address
+    // order, because the two sensors may put a flow's sides the other way
+    // round. Each maps to the endpoints' MAC addresses and to whether one
+    // side sent nothing.
+    let macs = |file: &Path| -> BTreeMap<String, (Vec<String>, bool)> {
+        let fields = ["stime", "proto", "saddr", "sport", "smac", "spkts", "daddr", "dport", "dmac", "dpkts"];
+        let mut args = vec!["-n", "-u", "-c", ",", "-r", file.to_str().unwrap(), "-s"];
+        args.extend(fields);
+        let printed = run_argus_tool("ra", &args);
+        let mut records = BTreeMap::new();
+        for line in printed.lines().skip(1).filter(|line| !line.contains(",man,")) {
+            let fields: Vec<&str> = line.split(',').collect();
+            let mut endpoints = [fields[2..4].join(" "), fields[6..8].join(" ")];
+            let mut with_macs = vec![format!("{} {}", endpoints[0], fields[4]), format!("{} {}", endpoints[1], fields[8])];
+            endpoints.sort();
+            with_macs.sort();
+            let one_way = fields[5] == "0" || fields[9] == "0";
+            records.insert(format!("{} {} {}", fields[0], fields[1], endpoints.join(" ")), (with_macs, one_way));
+        }
+        records
+    };
+    let (ours, theirs) = (macs(&from_nauditd), macs(&from_argus));
+    let one_way = theirs.values().filter(|(_, one_way)| *one_way).count();
+    assert!(one_way >= 3, "one-way records in the capture: {one_way}");
+    for (flow, (argus_macs, _)) in &theirs {
+        let nauditd_macs = ours.get(flow).map(|(macs, _)| macs);
+        assert_eq!(nauditd_macs, Some(argus_macs), "MAC addresses of {flow}");
+    }
 }

@@ -56,6 +56,8 @@ pub struct DirectionStats {
     /// True when this side sent IP fragments.
     pub fragments: bool,
     /// Source MAC address of this side's last frame, when the link has one.
+    /// For a side that sent no frame, the destination MAC address of the
+    /// other side's frames, as argus writes it.
     pub mac: Option<[u8; 6]>,
     /// True when this side's frames came from more than one MAC address.
     pub several_macs: bool,

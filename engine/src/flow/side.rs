@@ -9,6 +9,9 @@ const HAS_MAC: u8 = 1 << 0;
 const SEVERAL_MACS: u8 = 1 << 1;
 const HAS_VLAN: u8 = 1 << 2;
 const FRAGMENTS: u8 = 1 << 3;
+/// The MAC address is the destination of the other side's frames, because
+/// this side has sent none in the interval.
+const PEER_MAC: u8 = 1 << 4;
 
 /// Packet counts and header attributes of one side in the interval. The
 /// optional fields of [`DirectionStats`] are presence bits here, which saves
@@ -43,13 +46,28 @@ impl SideCounters {
         self.max_packet_bytes = self.max_packet_bytes.max(bytes);
     }
 
-    /// Notes the source MAC address of a frame this side sent.
+    /// Notes the source MAC address of a frame this side sent. It replaces
+    /// an address noted by [`SideCounters::note_peer_mac`].
     pub fn note_mac(&mut self, mac: [u8; 6]) {
+        if self.flags & PEER_MAC != 0 {
+            self.flags &= !(HAS_MAC | PEER_MAC);
+        }
         if self.flags & HAS_MAC != 0 && self.mac != mac {
             self.flags |= SEVERAL_MACS;
         }
         self.mac = mac;
         self.flags |= HAS_MAC;
+    }
+
+    /// Notes the destination MAC address of a frame the other side sent, as
+    /// argus does for a side that sends nothing. It is kept only while this
+    /// side has sent no frame in the interval.
+    #[inline]
+    pub fn note_peer_mac(&mut self, mac: [u8; 6]) {
+        if self.flags & HAS_MAC == 0 {
+            self.mac = mac;
+            self.flags |= HAS_MAC | PEER_MAC;
+        }
     }
 
     /// Notes the outermost VLAN tag of a frame this side sent.
@@ -109,5 +127,20 @@ mod tests {
         assert_eq!(stats.vlan_tci, Some(0x0064));
         side.note_mac([2, 0, 0, 0, 0, 2]);
         assert!(side.to_stats().several_macs);
+    }
+
+    #[test]
+    fn peer_mac_until_own_frame() {
+        let mut side = SideCounters::default();
+        side.note_peer_mac([1, 0, 0x5e, 0, 0, 0xfb]);
+        assert_eq!(side.to_stats().mac, Some([1, 0, 0x5e, 0, 0, 0xfb]));
+
+        side.note_mac([2, 0, 0, 0, 0, 1]);
+        let stats = side.to_stats();
+        assert_eq!(stats.mac, Some([2, 0, 0, 0, 0, 1]));
+        assert!(!stats.several_macs, "the peer's view is no second address");
+
+        side.note_peer_mac([2, 0, 0, 0, 0, 9]);
+        assert_eq!(side.to_stats().mac, Some([2, 0, 0, 0, 0, 1]), "own frames win");
     }
 }

@@ -213,9 +213,12 @@ impl FlowState {
         }
         self.last_ns = self.last_ns.max(packet.time_ns);
 
+        let link = &decoded.link;
+        if let Some(mac) = link.dst_mac {
+            interval.sides[1 - side_index].note_peer_mac(mac);
+        }
         let counters = &mut interval.sides[side_index];
         counters.add_packet(packet.bytes, decoded.app_bytes);
-        let link = &decoded.link;
         if let Some(mac) = link.src_mac {
             counters.note_mac(mac);
         }
