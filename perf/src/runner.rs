@@ -10,7 +10,6 @@ use crate::machine::{self, Machine};
 use crate::measure::{self, last_line, run_child, CommandLine};
 use crate::mixes::{StandardMix, BASELINE_MIX};
 use crate::report::{BenchReport, MixResult, RunSample, ToolKind, ToolResult};
-use crate::split;
 use crate::traffic::{self, TrafficSummary};
 
 /// nauditd's default `--max-flows`. The runner raises the limit to a
@@ -116,7 +115,7 @@ fn measure_mix(options: &RunnerOptions, mix: &StandardMix, workers_supported: bo
     let summary = ensure_capture(options, mix, &path)?;
     let capture_bytes = summary.file_bytes;
     let shares = match split_workers(options, workers_supported) {
-        Some(workers) => write_shares(&path, workers, &summary)?,
+        Some(workers) => write_shares(options, &path, workers, &summary)?,
         None => Vec::new(),
     };
     let mut tools = tool_list(options, &path, &summary, workers_supported);
@@ -209,24 +208,42 @@ fn tool_list(options: &RunnerOptions, capture: &Path, summary: &TrafficSummary, 
 /// Returns the worker count of the split ceiling: the largest `--workers` value
 /// measured, when it is more than one.
 fn split_workers(options: &RunnerOptions, workers_supported: bool) -> Option<u32> {
-    let most = options.workers.iter().copied().max()?;
-    (workers_supported && most > 1).then_some(most)
+    let max_workers = options.workers.iter().copied().max()?;
+    (workers_supported && max_workers > 1).then_some(max_workers)
 }
 
 /// Splits `capture` into the shares of `workers` workers and checks that
-/// they hold every packet. Returns their paths.
-fn write_shares(capture: &Path, workers: u32, summary: &TrafficSummary) -> Result<Vec<PathBuf>, String> {
+/// they contain every packet. Returns their paths.
+///
+/// The split runs as a child process (`naudit-bench split`), like the
+/// floors: a program's peak resident set, as `wait4` reports it, starts
+/// from the resident set of the process that started it, and the split
+/// maps the whole capture.
+fn write_shares(options: &RunnerOptions, capture: &Path, workers: u32, summary: &TrafficSummary) -> Result<Vec<PathBuf>, String> {
     eprintln!("naudit-bench: splitting {} into the shares of {workers} workers", capture.display());
-    let shares = split::split_by_worker(capture, workers as usize)?;
-    let packets: u64 = shares.iter().map(|(_, packets)| packets).sum();
-    let paths: Vec<PathBuf> = shares.into_iter().map(|(path, _)| path).collect();
-    if packets != summary.packets {
+    let command = CommandLine::new(
+        &options.floor_program,
+        ["split".into(), capture.as_os_str().to_owned(), "--workers".into(), workers.to_string().into()],
+    );
+    let run = run_child(&command).map_err(|error| format!("cannot run {command}: {error}"))?;
+    if !run.status.success() {
+        return Err(format!("{command} failed with {}: {}", run.status, last_line(&run.stderr)));
+    }
+    let mut paths = Vec::new();
+    let mut packets = 0;
+    for line in run.stdout.lines() {
+        let (count, path) = line.split_once('\t').ok_or_else(|| format!("invalid line from {command}: {line}"))?;
+        packets += count.parse::<u64>().map_err(|error| format!("invalid packet count from {command}: {line}: {error}"))?;
+        paths.push(PathBuf::from(path));
+    }
+    if packets != summary.packets || paths.len() != workers as usize {
         for path in &paths {
             let _ = fs::remove_file(path);
         }
         return Err(format!(
-            "invalid split of {}: the shares contain {packets} packets, expected {}",
+            "invalid split of {}: {} shares contain {packets} packets, expected {workers} with {}",
             capture.display(),
+            paths.len(),
             summary.packets
         ));
     }

@@ -17,6 +17,7 @@ use naudit_perf::floor;
 use naudit_perf::mixes::{StandardMix, STANDARD_MIXES};
 use naudit_perf::pcap::Records;
 use naudit_perf::runner::{self, RunnerOptions};
+use naudit_perf::split;
 
 /// Measure nauditd, Argus and the floor programs on generated captures and
 /// write the performance table as Markdown.
@@ -34,6 +35,9 @@ struct Cli {
 enum Commands {
     /// Run one floor program on a capture and print what it counted.
     Floor(FloorArgs),
+    /// Write the packets each of N workers keeps to a file per worker, and
+    /// print each file's packet count and path.
+    Split(SplitArgs),
     /// Measure the DPDK driver on DPDK's net_pcap device against the file
     /// driver on the same capture (needs libdpdk-dev and root).
     Dpdk(DpdkArgs),
@@ -144,6 +148,16 @@ struct FloorArgs {
     latency: bool,
 }
 
+#[derive(Args, Debug)]
+struct SplitArgs {
+    /// Classic pcap capture of Ethernet frames to split.
+    capture: PathBuf,
+
+    /// Number of workers, and of files written next to the capture.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+}
+
 /// Returns the workspace root: this package's parent folder.
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("perf/ sits in the workspace").to_path_buf()
@@ -157,6 +171,13 @@ fn run_floor(args: &FloorArgs) -> Result<(), String> {
         _ => floor::count_flows(records, args.max_flows, args.latency),
     };
     println!("{}", report.to_line());
+    Ok(())
+}
+
+fn run_split(args: &SplitArgs) -> Result<(), String> {
+    for (path, packets) in split::split_by_worker(&args.capture, args.workers.max(1))? {
+        println!("{packets}\t{}", path.display());
+    }
     Ok(())
 }
 
@@ -372,6 +393,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Commands::Floor(args)) => run_floor(args),
+        Some(Commands::Split(args)) => run_split(args),
         Some(Commands::Dpdk(args)) => run_dpdk(args),
         None => run_bench(&cli.run),
     };
