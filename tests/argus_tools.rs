@@ -12,7 +12,8 @@ use common::reference::{
     compare, correct_reference, known_defect_starts, ra_csv, reference_listing, run_argus_tool, MIN_MATCH_PERCENT,
     PLAIN_IP_CAPTURES, RA_FIELDS,
 };
-use common::{corpus_capture, nauditd_csv, read_csv, repo_root, write_csv, ScratchDir};
+use common::builder::{self, TestPacket};
+use common::{corpus_capture, nauditd_csv, read_csv, repo_root, scratch_file, write_csv, ScratchDir};
 
 fn scratch_folder(name: &str) -> ScratchDir {
     ScratchDir::new("argus-tools", name)
@@ -53,7 +54,7 @@ fn write_corrected(path: &Path, csv: &str) {
 /// prints the last time as 0; the CSV output shows it right.
 const RA_DISPLAY_DEFECTS: &[(&str, &str)] = &[("ts-2106-max.pcap", "4294967295.000000")];
 
-/// Why ra prints another destination port than the CSV for ESP over IPv6.
+/// The reason ra prints another destination port than the CSV for ESP over IPv6.
 const IPV6_ESP_IN_RA: &str =
     "ESP over IPv6: the CSV prints the SPI, and ra prints the last 4 bytes of the source address, byte-swapped, \
      because it reads every ESP key with the IPv4 layout";
@@ -324,4 +325,43 @@ fn mac_addresses_match_argus() {
         let nauditd_macs = ours.get(flow).map(|(macs, _)| macs);
         assert_eq!(nauditd_macs, Some(argus_macs), "MAC addresses of {flow}");
     }
+}
+
+#[test]
+fn icmp_states_match_ra() {
+    // One ICMP message of each of several types that ra names from its own
+    // table, and of two it does not name. The CSV must print the state that
+    // ra prints for the same record.
+    let types = [6u8, 19, 25, 30, 33, 40, 42, 45, 46, 200];
+    let packets: Vec<TestPacket> = types
+        .iter()
+        .enumerate()
+        .map(|(index, &icmp_type)| {
+            let message = [icmp_type, 0, 0, 0, 0, 0, 0, 0];
+            let source = [10, 0, 0, index as u8 + 1];
+            let data = builder::ipv4_frame(source, [10, 0, 1, 1], 1, &message, false);
+            TestPacket { time_ns: 1_700_000_000_000_000_000 + index as u64 * 1_000_000, data }
+        })
+        .collect();
+    let capture = scratch_file("icmp-types.pcap", &builder::pcap_file(1, &packets));
+    let folder = scratch_folder("icmp-types");
+    let argus_file = folder.join("nauditd.argus");
+    let written = write_argus_file(&capture, &argus_file);
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+
+    // Each record's source address maps to its state.
+    let states = |csv: &str, source_column: usize| -> BTreeMap<String, String> {
+        csv.lines()
+            .skip(1)
+            .filter(|line| !line.contains(",man,"))
+            .map(|line| {
+                let fields: Vec<&str> = line.split(',').collect();
+                (fields[source_column].to_string(), fields[12].trim().to_string())
+            })
+            .collect()
+    };
+    let from_csv = states(&nauditd_csv(&capture, &[]), 3);
+    let from_ra = states(&ra_csv(&argus_file), 3);
+    assert_eq!(from_csv.len(), types.len(), "one record per message");
+    assert_eq!(from_csv, from_ra);
 }

@@ -179,6 +179,7 @@ fn tcp_state(status: u32, cause: u8, both: bool) -> &'static str {
     }
 }
 
+/// Returns the state ra prints for an ICMP (IPv4) flow of this type and code.
 fn icmp_state(icmp_type: u8, code: u8) -> &'static str {
     const UNREACHABLE: [&str; 16] = [
         "URN", "URH", "URO", "URP", "URF", "URS", "URNU", "URHU", "URISO", "URNPRO", "URHPRO", "URNTOS",
@@ -200,6 +201,27 @@ fn icmp_state(icmp_type: u8, code: u8) -> &'static str {
         16 => "IRR",
         17 => "MAS",
         18 => "MSR",
+        // Types 19 to 45 take ra 3.0.8's own names, which for 41 to 44 are
+        // the ICMPv6 neighbour discovery names.
+        6 => "AHA",
+        19 => "SEC",
+        20..=29 => "ROB",
+        30 => "TRC",
+        31 => "DCE",
+        32 => "MHR",
+        33 => "WAY",
+        34 => "IAH",
+        35 => "MRQ",
+        36 => "MRP",
+        37 => "DNQ",
+        38 => "DNP",
+        39 => "SKP",
+        40 => "PHO",
+        41 => "NRS",
+        42 => "NRA",
+        43 => "NNS",
+        44 => "NNA",
+        45 => "PTB",
         _ => "UNK",
     }
 }
