@@ -27,6 +27,7 @@ fn main() -> ExitCode {
 
     let cli = cli::Cli::parse();
     end_on_closed_pipe(&cli);
+    naudit_engine::flow::draw_index_hash_keys();
     match run::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

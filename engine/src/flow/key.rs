@@ -365,8 +365,10 @@ impl FlowKey {
 /// A small multiplicative hasher for flow keys, which are short and of fixed
 /// size; SipHash costs several times more per lookup.
 ///
-/// NOTE: the hash is not keyed, so traffic crafted to collide can slow the
-/// shard's lookups (memory stays bounded by the shard's capacity).
+/// NOTE: this hash is not keyed, so crafted traffic can make keys collide
+/// in the fragment and InfiniBand tables that use it, and put many flows on
+/// one worker through the worker hash (memory stays bounded). The flow
+/// index uses the keyed hash of `key_hash.rs` instead.
 #[derive(Default)]
 pub struct FxHasher64 {
     hash: u64,

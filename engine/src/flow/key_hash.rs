@@ -15,15 +15,9 @@
 use std::net::IpAddr;
 
 use crate::decode::ib::{IbEndpoint, IbLink};
+use crate::flow::hash_keys::IndexHashKeys;
 use crate::flow::key::{FlowKey, KeyDirection, TunnelContext};
 
-/// Multiplication constants: the first 320 bits of the fractional part of
-/// pi, a fixed choice with no structure of its own.
-const SEED_LOW: u64 = 0x243f_6a88_85a3_08d3;
-const SEED_HIGH: u64 = 0x1319_8a2e_0370_7344;
-const SEED_TUNNEL: u64 = 0xa409_3822_299f_31d0;
-const SEED_WIDE_LOW: u64 = 0x082e_fa98_ec4e_6c89;
-const SEED_WIDE_HIGH: u64 = 0x4528_21e6_38d0_1377;
 
 /// Key kinds, in the top byte of the word of remaining fields.
 const KIND_IP: u64 = 1 << 56;
@@ -44,27 +38,27 @@ fn folded_multiply(a: u64, b: u64) -> u64 {
 
 /// Reduces a 128-bit address to one word.
 #[inline(always)]
-fn wide_word(bits: u128) -> u64 {
-    folded_multiply((bits as u64) ^ SEED_WIDE_LOW, ((bits >> 64) as u64) ^ SEED_WIDE_HIGH)
+fn wide_word(keys: &IndexHashKeys, bits: u128) -> u64 {
+    folded_multiply((bits as u64) ^ keys.wide_low, ((bits >> 64) as u64) ^ keys.wide_high)
 }
 
 /// Reduces an IP endpoint to one word: an IPv4 address and port exactly,
 /// an IPv6 address through a multiplication.
 #[inline(always)]
-fn ip_endpoint(address: IpAddr, port: u16) -> u64 {
+fn ip_endpoint(keys: &IndexHashKeys, address: IpAddr, port: u16) -> u64 {
     match address {
         IpAddr::V4(address) => u64::from(u32::from(address)) << 16 | u64::from(port),
-        IpAddr::V6(address) => wide_word(u128::from(address)) ^ u64::from(port),
+        IpAddr::V6(address) => wide_word(keys, u128::from(address)) ^ u64::from(port),
     }
 }
 
 /// Reduces an InfiniBand endpoint and its queue pair to one word.
 #[inline(always)]
-fn ib_endpoint(endpoint: IbEndpoint, queue_pair: Option<u32>) -> u64 {
+fn ib_endpoint(keys: &IndexHashKeys, endpoint: IbEndpoint, queue_pair: Option<u32>) -> u64 {
     let address = match endpoint {
         IbEndpoint::Lid(lid) => u64::from(lid),
-        IbEndpoint::Gid(gid) => wide_word(u128::from_be_bytes(gid)),
-        IbEndpoint::Ip(address) => ip_endpoint(address, 0),
+        IbEndpoint::Gid(gid) => wide_word(keys, u128::from_be_bytes(gid)),
+        IbEndpoint::Ip(address) => ip_endpoint(keys, address, 0),
     };
     address ^ queue_pair.map_or(0, |queue_pair| (u64::from(queue_pair) + 1) << 16)
 }
@@ -89,10 +83,10 @@ fn family(address: IpAddr) -> u64 {
 /// Mixes the words of a key into its hash. `first` and `second` are its
 /// endpoints, in either order.
 #[inline(always)]
-fn mix(first: u64, second: u64, fields: u64, tunnel: TunnelContext) -> u64 {
+fn mix(keys: &IndexHashKeys, first: u64, second: u64, fields: u64, tunnel: TunnelContext) -> u64 {
     let (low, high) = if first <= second { (first, second) } else { (second, first) };
-    let endpoints = folded_multiply(low ^ SEED_LOW, high ^ SEED_HIGH);
-    folded_multiply(endpoints ^ fields, tunnel_word(tunnel) ^ SEED_TUNNEL)
+    let endpoints = folded_multiply(low ^ keys.low, high ^ keys.high);
+    folded_multiply(endpoints ^ fields, tunnel_word(tunnel) ^ keys.tunnel)
 }
 
 /// Builds the canonical key of an IP packet with ports, the packet's
@@ -109,12 +103,13 @@ pub(super) fn canonical_ip_key(
     dst_port: u16,
     tunnel: TunnelContext,
 ) -> (FlowKey, KeyDirection, u64) {
-    let (src_word, dst_word) = (ip_endpoint(src, src_port), ip_endpoint(dst, dst_port));
+    let keys = IndexHashKeys::current();
+    let (src_word, dst_word) = (ip_endpoint(&keys, src, src_port), ip_endpoint(&keys, dst, dst_port));
     let forward = match (src, dst) {
         (IpAddr::V4(_), IpAddr::V4(_)) => src_word <= dst_word,
         _ => (src, src_port) <= (dst, dst_port),
     };
-    let hash = mix(src_word, dst_word, KIND_IP | family(src) | u64::from(protocol), tunnel);
+    let hash = mix(&keys, src_word, dst_word, KIND_IP | family(src) | u64::from(protocol), tunnel);
     if forward {
         (FlowKey::Ip { src, dst, protocol, src_port, dst_port, tunnel }, KeyDirection::Forward, hash)
     } else {
@@ -128,30 +123,37 @@ impl FlowKey {
     /// same for the key, its reverse and its canonical form, and is built
     /// to be independent of the worker hash.
     ///
-    /// NOTE: the hash is not keyed, so traffic crafted to collide can
-    /// lengthen the index's probe runs (memory stays bounded by the shard's
-    /// capacity).
+    /// The hash is keyed once nauditd has drawn its keys (see
+    /// `hash_keys`), so colliding flows cannot be crafted from outside.
     #[inline]
     pub fn index_hash(&self) -> u64 {
+        self.index_hash_with(&IndexHashKeys::current())
+    }
+
+    /// Returns [`FlowKey::index_hash`] under `keys`.
+    #[inline]
+    fn index_hash_with(&self, keys: &IndexHashKeys) -> u64 {
         match *self {
             FlowKey::Ip { src, dst, protocol, src_port, dst_port, tunnel } => mix(
-                ip_endpoint(src, src_port),
-                ip_endpoint(dst, dst_port),
+                keys,
+                ip_endpoint(keys, src, src_port),
+                ip_endpoint(keys, dst, dst_port),
                 KIND_IP | family(src) | u64::from(protocol),
                 tunnel,
             ),
-            _ => self.other_index_hash(),
+            _ => self.other_index_hash(keys),
         }
     }
 
     /// Returns [`FlowKey::index_hash`] of a key that is not an IP key.
     #[inline(never)]
-    fn other_index_hash(&self) -> u64 {
+    fn other_index_hash(&self, keys: &IndexHashKeys) -> u64 {
         match *self {
-            FlowKey::Ip { .. } => self.index_hash(),
+            FlowKey::Ip { .. } => self.index_hash_with(keys),
             FlowKey::Icmp { src, dst, icmp_type, code, id, seq, tunnel } => mix(
-                ip_endpoint(src, 0),
-                ip_endpoint(dst, 0),
+                keys,
+                ip_endpoint(keys, src, 0),
+                ip_endpoint(keys, dst, 0),
                 KIND_ICMP
                     | family(src)
                     | u64::from(icmp_type) << 40
@@ -161,20 +163,23 @@ impl FlowKey {
                 tunnel,
             ),
             FlowKey::Arp { sender_ip, target_ip } => mix(
+                keys,
                 u64::from(u32::from_be_bytes(sender_ip)),
                 u64::from(u32::from_be_bytes(target_ip)),
                 KIND_ARP,
                 TunnelContext::NONE,
             ),
             FlowKey::Layer2 { src_mac, dst_mac, ethertype, ssap, dsap } => mix(
+                keys,
                 mac_word(src_mac) << 8 | u64::from(ssap),
                 mac_word(dst_mac) << 8 | u64::from(dsap),
                 KIND_LAYER2 | u64::from(ethertype),
                 TunnelContext::NONE,
             ),
             FlowKey::Infiniband { src, dst, link, pkey, src_qp, dst_qp } => mix(
-                ib_endpoint(src, src_qp),
-                ib_endpoint(dst, dst_qp),
+                keys,
+                ib_endpoint(keys, src, src_qp),
+                ib_endpoint(keys, dst, dst_qp),
                 KIND_INFINIBAND | link_word(link) << 16 | u64::from(pkey),
                 TunnelContext::NONE,
             ),
@@ -330,6 +335,28 @@ mod tests {
             used[home as usize] = true;
         }
         used.iter().filter(|&&used| used).count()
+    }
+
+    #[test]
+    fn other_keys_break_crafted_collisions() {
+        // Under the fixed keys every IPv6 address whose low half equals the
+        // wide low key reduces to one word, so flows from such addresses to
+        // one endpoint all share one hash. Keys drawn at start differ.
+        let fixed = IndexHashKeys::current();
+        let drawn = IndexHashKeys { low: 0x9e37_79b9_7f4a_7c15, high: 0xbf58_476d_1ce4_e5b9, tunnel: 0x94d0_49bb_1331_11eb, wide_low: 0x2545_f491_4f6c_dd1d, wide_high: 0xd6e8_feb8_6659_fd93 };
+        let crafted = |high_half: u64| FlowKey::Ip {
+            src: IpAddr::V6(Ipv6Addr::from(u128::from(high_half) << 64 | u128::from(fixed.wide_low))),
+            dst: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+            protocol: 6,
+            src_port: 40000,
+            dst_port: 443,
+            tunnel: TunnelContext::NONE,
+        };
+        let hashes = |keys: &IndexHashKeys| -> std::collections::BTreeSet<u64> {
+            (1..=64u64).map(|high_half| crafted(high_half).index_hash_with(keys)).collect()
+        };
+        assert_eq!(hashes(&fixed).len(), 1, "the fixed keys let the flows collide");
+        assert_eq!(hashes(&drawn).len(), 64, "other keys spread them");
     }
 
     #[test]

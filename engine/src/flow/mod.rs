@@ -4,6 +4,7 @@
 pub mod extras;
 pub mod fragments;
 pub mod gre_keys;
+mod hash_keys;
 pub mod ib;
 pub mod index;
 pub mod key;
@@ -17,6 +18,7 @@ pub mod state;
 pub mod tcp;
 pub mod timeouts;
 
+pub use hash_keys::draw_index_hash_keys;
 pub use key::{FlowKey, KeyDirection, TunnelContext};
 pub use prepared::PreparedKey;
 pub use record::{DirectionStats, FlowRecord, IcmpError, RecordCause, TcpSummary};
