@@ -7,12 +7,12 @@
 //! whose first fragment never comes is an orphan and is counted in a flow
 //! keyed by addresses and protocol only, never with ports read from payload.
 
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasherDefault;
 use std::net::IpAddr;
 
 use crate::decode::Decoded;
-use crate::flow::key::{FlowKey, FxHasher64, KeyDirection};
+use crate::flow::key::{FlowKey, KeyDirection};
 
 /// Non-first fragments held per datagram while its first fragment is
 /// missing; further ones are treated as orphans at once.
@@ -61,8 +61,12 @@ pub enum FragmentOutcome {
 }
 
 /// Bounded table of datagrams being fragmented.
+///
+/// The table hashes with std's keyed SipHash rather than a fast unkeyed
+/// hash: anyone can send fragments with chosen identities, and fragments
+/// are rare enough in normal traffic that the slower hash costs little.
 pub struct FragmentTable {
-    datagrams: HashMap<DatagramKey, Datagram, BuildHasherDefault<FxHasher64>>,
+    datagrams: HashMap<DatagramKey, Datagram, RandomState>,
     order: VecDeque<(DatagramKey, u64)>,
     capacity: usize,
     timeout_ns: u64,
@@ -74,7 +78,7 @@ impl FragmentTable {
     pub fn new(capacity: usize, timeout_ns: u64) -> FragmentTable {
         let capacity = capacity.max(1);
         FragmentTable {
-            datagrams: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+            datagrams: HashMap::with_capacity_and_hasher(capacity, RandomState::new()),
             order: VecDeque::with_capacity(capacity),
             capacity,
             timeout_ns,
@@ -147,12 +151,14 @@ impl FragmentTable {
         }
     }
 
-    /// Forgets every datagram; held fragments go to `expired`.
+    /// Forgets every datagram; held fragments go to `expired`, oldest
+    /// datagram first, so the order does not depend on the hash's keys.
     pub fn drain(&mut self, expired: &mut Vec<PendingFragment>) {
-        for (_, entry) in self.datagrams.drain() {
-            expired.extend(entry.pending);
+        while let Some((datagram, created_ns)) = self.order.pop_front() {
+            self.remove(&datagram, created_ns, expired);
         }
-        self.order.clear();
+        debug_assert!(self.datagrams.is_empty(), "every datagram has an entry in the order queue");
+        self.datagrams.clear();
     }
 
     fn insert(&mut self, datagram: DatagramKey, entry: Datagram, expired: &mut Vec<PendingFragment>) {
@@ -172,5 +178,34 @@ impl FragmentTable {
                 expired.extend(entry.pending);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    fn datagram(id: u32) -> DatagramKey {
+        DatagramKey { src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), protocol: 17, id }
+    }
+
+    fn fragment(time_ns: u64) -> PendingFragment {
+        PendingFragment { time_ns, bytes: 100, decoded: Decoded::EMPTY }
+    }
+
+    #[test]
+    fn drain_releases_oldest_first() {
+        let mut table = FragmentTable::new(16, 1_000_000_000);
+        let mut expired = Vec::new();
+        for (id, time_ns) in [(5, 10), (1, 20), (9, 30), (3, 40), (7, 50)] {
+            let outcome = table.later_fragment(datagram(id), fragment(time_ns), &mut expired);
+            assert!(matches!(outcome, FragmentOutcome::Held));
+        }
+        table.drain(&mut expired);
+        let times: Vec<u64> = expired.iter().map(|held| held.time_ns).collect();
+        assert_eq!(times, [10, 20, 30, 40, 50]);
+        assert!(table.is_empty());
     }
 }

@@ -365,10 +365,10 @@ impl FlowKey {
 /// A small multiplicative hasher for flow keys, which are short and of fixed
 /// size; SipHash costs several times more per lookup.
 ///
-/// NOTE: this hash is not keyed, so crafted traffic can make keys collide
-/// in the fragment and InfiniBand tables that use it, and put many flows on
-/// one worker through the worker hash (memory stays bounded). The flow
-/// index uses the keyed hash of `key_hash.rs` instead.
+/// NOTE: this hash is not keyed, so crafted traffic can make queue pairs
+/// collide in the InfiniBand table that uses it, and put many flows on one
+/// worker through the worker hash (memory stays bounded). The flow index
+/// and the fragment table use keyed hashes instead.
 #[derive(Default)]
 pub struct FxHasher64 {
     hash: u64,
