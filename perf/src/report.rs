@@ -22,7 +22,7 @@ pub enum ToolKind {
     /// Argus 3.0.8.
     Argus,
     /// One-worker nauditd runs, all at once, each on the packets one worker
-    /// of `--workers N` keeps: the ceiling of `--workers N` here.
+    /// of `--workers N` keeps: the ceiling of `--workers N` on this machine.
     SplitCeiling {
         /// N, the number of shares and of runs at once.
         workers: u32,

@@ -114,12 +114,10 @@ fn measure_mix(options: &RunnerOptions, mix: &StandardMix, workers_supported: bo
     let path = mix.capture_path(&options.data_dir, options.scale);
     let summary = ensure_capture(options, mix, &path)?;
     let capture_bytes = summary.file_bytes;
-    let shares = match split_workers(options, workers_supported) {
-        Some(workers) => write_shares(options, &path, workers, &summary)?,
-        None => Vec::new(),
-    };
     let mut tools = tool_list(options, &path, &summary, workers_supported);
+    let mut shares = Vec::new();
     if let Some(workers) = split_workers(options, workers_supported) {
+        shares = write_shares(options, &path, workers, &summary)?;
         tools.push(ceiling_tool(options, &summary, workers, &shares));
     }
 
@@ -216,9 +214,8 @@ fn split_workers(options: &RunnerOptions, workers_supported: bool) -> Option<u32
 /// they contain every packet. Returns their paths.
 ///
 /// The split runs as a child process (`naudit-bench split`), like the
-/// floors: a program's peak resident set, as `wait4` reports it, starts
-/// from the resident set of the process that started it, and the split
-/// maps the whole capture.
+/// floors. When the runner mapped the captures itself, `wait4` reported
+/// every later program's peak resident set as at least the runner's own.
 fn write_shares(options: &RunnerOptions, capture: &Path, workers: u32, summary: &TrafficSummary) -> Result<Vec<PathBuf>, String> {
     eprintln!("naudit-bench: splitting {} into the shares of {workers} workers", capture.display());
     let command = CommandLine::new(

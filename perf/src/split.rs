@@ -20,7 +20,7 @@ use crate::pcap::{PcapWriter, Records, LINKTYPE_ETHERNET};
 const WRITE_BUFFER_BYTES: usize = 1 << 20;
 
 /// Returns the path of worker `index`'s share of `capture` among `workers`.
-pub fn share_path(capture: &Path, index: usize, workers: usize) -> PathBuf {
+fn share_path(capture: &Path, index: usize, workers: usize) -> PathBuf {
     let stem = capture.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
     capture.with_file_name(format!("{stem}.worker-{}-of-{workers}.pcap", index + 1))
 }

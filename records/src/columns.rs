@@ -190,6 +190,7 @@ fn icmp_state(icmp_type: u8, code: u8) -> &'static str {
         3 => UNREACHABLE.get(usize::from(code)).copied().unwrap_or("UR"),
         4 => "SRC",
         5 => "RED",
+        6 => "AHA",
         8 => "ECO",
         9 => "RTA",
         10 => "RTS",
@@ -203,7 +204,6 @@ fn icmp_state(icmp_type: u8, code: u8) -> &'static str {
         18 => "MSR",
         // Types 19 to 45 take ra 3.0.8's own names, which for 41 to 44 are
         // the ICMPv6 neighbour discovery names.
-        6 => "AHA",
         19 => "SEC",
         20..=29 => "ROB",
         30 => "TRC",

@@ -63,8 +63,8 @@ pub enum FragmentOutcome {
 /// Bounded table of datagrams being fragmented.
 ///
 /// The table hashes with std's keyed SipHash rather than a fast unkeyed
-/// hash: anyone can send fragments with chosen identities, and fragments
-/// are rare enough in normal traffic that the slower hash costs little.
+/// hash, because anyone can send fragments with chosen identities. Only
+/// fragments reach the table, so the slower hash is off the common path.
 pub struct FragmentTable {
     datagrams: HashMap<DatagramKey, Datagram, RandomState>,
     order: VecDeque<(DatagramKey, u64)>,

@@ -18,7 +18,6 @@ use crate::decode::ib::{IbEndpoint, IbLink};
 use crate::flow::hash_keys::IndexHashKeys;
 use crate::flow::key::{FlowKey, KeyDirection, TunnelContext};
 
-
 /// Key kinds, in the top byte of the word of remaining fields.
 const KIND_IP: u64 = 1 << 56;
 const KIND_ICMP: u64 = 2 << 56;
@@ -343,7 +342,13 @@ mod tests {
         // wide low key reduces to one word, so flows from such addresses to
         // one endpoint all share one hash. Keys drawn at start differ.
         let fixed = IndexHashKeys::current();
-        let drawn = IndexHashKeys { low: 0x9e37_79b9_7f4a_7c15, high: 0xbf58_476d_1ce4_e5b9, tunnel: 0x94d0_49bb_1331_11eb, wide_low: 0x2545_f491_4f6c_dd1d, wide_high: 0xd6e8_feb8_6659_fd93 };
+        let drawn = IndexHashKeys {
+            low: 0x9e37_79b9_7f4a_7c15,
+            high: 0xbf58_476d_1ce4_e5b9,
+            tunnel: 0x94d0_49bb_1331_11eb,
+            wide_low: 0x2545_f491_4f6c_dd1d,
+            wide_high: 0xd6e8_feb8_6659_fd93,
+        };
         let crafted = |high_half: u64| FlowKey::Ip {
             src: IpAddr::V6(Ipv6Addr::from(u128::from(high_half) << 64 | u128::from(fixed.wide_low))),
             dst: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),

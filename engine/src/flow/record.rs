@@ -57,7 +57,7 @@ pub struct DirectionStats {
     pub fragments: bool,
     /// Source MAC address of this side's last frame, when the link has one.
     /// For a side that sent no frame, the destination MAC address of the
-    /// other side's frames, as argus writes it.
+    /// other side's frames, as `argus -m` writes it.
     pub mac: Option<[u8; 6]>,
     /// True when this side's frames came from more than one MAC address.
     pub several_macs: bool,
