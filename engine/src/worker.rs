@@ -15,15 +15,17 @@ use crate::stats::WorkerStats;
 /// entry of a packet's flow is prefetched when the packet is decoded, so
 /// this many packets before its accounting.
 const WINDOW_PACKETS: usize = 8;
-/// How many packets before its accounting the slot of a packet's flow is
-/// prefetched, once its index entry has had time to arrive.
+/// How many packets before its accounting the slot of a packet's flow and
+/// its list links are prefetched, once its index entry has had time to
+/// arrive.
 ///
 /// NOTE: 8 and 4 were measured against 4 and 2, 8 and 2, and 16 and 8 on one
 /// 2-core AMD EPYC virtual machine only. There 16 and 8 ran 7 % slower and
 /// the others within noise, and other CPUs may prefer other distances.
 const SLOT_PREFETCH_DISTANCE: usize = 4;
-/// How many packets before its accounting the TCP tracker and list links of
-/// a packet's flow are prefetched, once its slot has had time to arrive.
+/// How many packets before its accounting the TCP tracker of a packet's flow
+/// and the list links of the flow's neighbours are prefetched, once its slot
+/// and its own links have had time to arrive.
 const TABLES_PREFETCH_DISTANCE: usize = 2;
 
 /// A packet decoded ahead of its accounting, with its flow key.

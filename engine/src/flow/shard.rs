@@ -168,14 +168,29 @@ impl Class {
             FlowKey::Layer2 { .. } | FlowKey::Infiniband { .. } => Class::Layer2,
         }
     }
+
+    /// The class whose list contains a flow: closed flows linger in a list
+    /// of their own. Derived, not stored, to keep the slot to three cache lines.
+    fn of_state(state: &FlowState) -> Class {
+        if state.is_closed() {
+            Class::Closed
+        } else {
+            Class::of(&state.key)
+        }
+    }
 }
 
+/// One flow's place in the slot array: exactly three cache lines, aligned
+/// to them, so that loading a flow touches three lines rather than four.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
 struct Slot {
     state: FlowState,
-    generation: u32,
-    class: Class,
 }
+
+// Growing the flow state past three lines would cost every active flow a
+// fourth line, in memory and in each packet's cache misses.
+const _: () = assert!(std::mem::size_of::<Slot>() == 3 * crate::prefetch::CACHE_LINE_BYTES);
 
 /// A slot's neighbours in its class list. The links sit in their own dense
 /// array, so moving a flow to its list's tail touches two 8-byte entries
@@ -195,11 +210,12 @@ struct List {
 }
 
 /// A report interval that started at `first_ns` in `slot`, for the status
-/// FIFO. `generation` tells a reused slot from the flow that queued it.
+/// FIFO. An entry whose slot now holds another interval, of the same flow
+/// or of a flow that reused the slot, is stale unless that interval started
+/// at the same time, and then its report falls due at the same time too.
 #[derive(Clone, Copy, Debug)]
 struct IntervalStart {
     slot: u32,
-    generation: u32,
     first_ns: u64,
 }
 
@@ -388,8 +404,7 @@ impl FlowShard {
                 self.tables.prefetch_tcp(self.slots[ahead.slot as usize].state.tcp_handle());
             }
             let slot = &self.slots[start.slot as usize];
-            let current = slot.generation == start.generation
-                && !slot.state.interval_is_empty()
+            let current = !slot.state.interval_is_empty()
                 && slot.state.interval_first_ns() == start.first_ns;
             if current && self.status_due_before_idle(start.slot) {
                 self.emit_status(start.slot, sink);
@@ -402,7 +417,7 @@ impl FlowShard {
     fn status_due_before_idle(&self, slot: u32) -> bool {
         let entry = &self.slots[slot as usize];
         let status_due_ns = entry.state.interval_first_ns().saturating_add(self.config.timeouts.status_interval_ns);
-        let idle_due_ns = entry.state.last_ns.saturating_add(self.class_timeout_ns(entry.class));
+        let idle_due_ns = entry.state.last_ns.saturating_add(self.class_timeout_ns(Class::of_state(&entry.state)));
         status_due_ns <= idle_due_ns
     }
 
@@ -433,7 +448,7 @@ impl FlowShard {
             if let Some(&ahead) = order.get(position + BURST_TABLES_PREFETCH_DISTANCE) {
                 self.tables.prefetch_tcp(self.slots[ahead as usize].state.tcp_handle());
             }
-            let cause = if self.slots[slot as usize].class == Class::Closed {
+            let cause = if self.slots[slot as usize].state.is_closed() {
                 RecordCause::Closed
             } else {
                 RecordCause::Shutdown
@@ -498,28 +513,35 @@ impl FlowShard {
     }
 
     /// Starts loading into the cache the slot that the index entry of a
-    /// prepared key names, and returns that slot number. The entry is read
-    /// without confirming the key, so it should be in the cache already (see
-    /// [`FlowShard::prefetch_index`]).
+    /// prepared key names, and the slot's list links, and returns that slot
+    /// number. The entry is read without confirming the key, so it should be
+    /// in the cache already (see [`FlowShard::prefetch_index`]).
     #[inline]
     pub fn prefetch_flow(&self, prepared: &PreparedKey) -> Option<u32> {
         let slot = self.index.first_candidate(prepared.hash)?;
-        if let Some(entry) = self.slots.get(slot as usize) {
+        if let (Some(entry), Some(links)) = (self.slots.get(slot as usize), self.links.get(slot as usize)) {
             prefetch_value(entry);
+            prefetch_value(links);
         }
         Some(slot)
     }
 
-    /// Starts loading into the cache what the flow in `slot`, as
-    /// [`FlowShard::prefetch_flow`] returned it, keeps outside its slot: its
-    /// list links and its TCP tracker. The slot is read to find the tracker,
-    /// so it should be in the cache already. A slot reused since is only a
-    /// wasted prefetch.
+    /// Starts loading into the cache what accounting a packet to the flow in
+    /// `slot`, as [`FlowShard::prefetch_flow`] returned it, touches outside
+    /// the slot: its TCP tracker, and the links of its two neighbours in its
+    /// list, which moving the flow to the list's tail rewrites. The slot and
+    /// its links are read to find them, so they should be in the cache
+    /// already. A slot reused or a list changed since costs only a wasted
+    /// prefetch.
     #[inline]
     pub fn prefetch_flow_tables(&self, slot: u32) {
         if let (Some(entry), Some(links)) = (self.slots.get(slot as usize), self.links.get(slot as usize)) {
-            prefetch_value(links);
             self.tables.prefetch_tcp(entry.state.tcp_handle());
+            for neighbour in [links.prev, links.next] {
+                if let Some(neighbour_links) = self.links.get(neighbour as usize) {
+                    prefetch_value(neighbour_links);
+                }
+            }
         }
     }
 
@@ -551,14 +573,11 @@ impl FlowShard {
         let class = Class::of(&key);
         let slot = match self.free_slots.pop() {
             Some(slot) => {
-                let entry = &mut self.slots[slot as usize];
-                entry.state = state;
-                entry.generation = entry.generation.wrapping_add(1);
-                entry.class = class;
+                self.slots[slot as usize].state = state;
                 slot
             }
             None => {
-                self.slots.push(Slot { state, generation: 0, class });
+                self.slots.push(Slot { state });
                 self.links.push(UNLINKED);
                 (self.slots.len() - 1) as u32
             }
@@ -574,9 +593,10 @@ impl FlowShard {
     /// or a closed TCP connection sees a new SYN.
     fn continues_flow(&mut self, slot: u32, packet: &PacketFacts<'_>, sink: &mut impl RecordSink) -> bool {
         let entry = &self.slots[slot as usize];
-        let idle_ns = self.class_timeout_ns(entry.class);
+        let class = Class::of_state(&entry.state);
+        let idle_ns = self.class_timeout_ns(class);
         let cause = if packet.time_ns > entry.state.last_ns.saturating_add(idle_ns) {
-            if entry.class == Class::Closed {
+            if class == Class::Closed {
                 RecordCause::Closed
             } else {
                 RecordCause::IdleTimeout
@@ -601,17 +621,17 @@ impl FlowShard {
         if was_empty {
             self.interval_starts.push_back(IntervalStart {
                 slot,
-                generation: entry.generation,
                 first_ns: entry.state.interval_first_ns(),
             });
         }
 
-        let class = if entry.state.is_closed() { Class::Closed } else { entry.class };
+        let class = Class::of_state(&entry.state);
+        let listed_class = if was_closed { Class::Closed } else { Class::of(&entry.state.key) };
         if !was_closed && class == Class::Closed {
             self.counters.flows_closed += 1;
         }
         if self.lists[class as usize].tail != slot {
-            self.unlink(slot);
+            self.unlink(slot, listed_class);
             self.link_tail(slot, class);
         }
     }
@@ -631,10 +651,11 @@ impl FlowShard {
 
     /// Emits the flow's last record and frees its slot.
     fn finish(&mut self, slot: u32, cause: RecordCause, sink: &mut impl RecordSink) {
+        let class = Class::of_state(&self.slots[slot as usize].state);
         let key = self.retire(slot, cause, sink);
         let removed = self.index.remove(key.index_hash(), slot);
         debug_assert!(removed, "flow in slot {slot} missing from the index");
-        self.unlink(slot);
+        self.unlink(slot, class);
         self.free_slots.push(slot);
     }
 
@@ -661,7 +682,6 @@ impl FlowShard {
         }
         let key = entry.state.key;
         entry.state.release(&mut self.tables);
-        entry.generation = entry.generation.wrapping_add(1);
         self.gre_keys.forget(&key);
         key
     }
@@ -728,8 +748,9 @@ impl FlowShard {
         }
     }
 
-    fn unlink(&mut self, slot: u32) {
-        let class = self.slots[slot as usize].class;
+    /// Takes `slot` out of the list of `class`, which must be the list
+    /// that contains it.
+    fn unlink(&mut self, slot: u32, class: Class) {
         let Links { prev, next } = std::mem::replace(&mut self.links[slot as usize], UNLINKED);
         let list = &mut self.lists[class as usize];
         if prev == NO_SLOT {
@@ -757,7 +778,6 @@ impl FlowShard {
         } else {
             self.links[old_tail as usize].next = slot;
         }
-        self.slots[slot as usize].class = class;
         self.links[slot as usize] = Links { prev: old_tail, next: NO_SLOT };
     }
 }

@@ -21,11 +21,12 @@ pub struct PacketFacts<'d> {
     pub decoded: &'d Decoded,
 }
 
-/// Counters and attributes of the current report interval.
+/// Counters and attributes of the current report interval. The interval's
+/// last packet is the flow's last packet, so its last time is
+/// [`FlowState::last_ns`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Interval {
     first_ns: u64,
-    last_ns: u64,
     /// The source's side, then the destination's.
     sides: [SideCounters; 2],
 }
@@ -183,9 +184,6 @@ impl FlowState {
     /// Notes an ICMP error that quoted one of this flow's packets: the
     /// record shows the error, and its last time covers it.
     pub fn note_icmp_error(&mut self, error: IcmpError, tables: &mut FlowTables) {
-        if !self.interval.is_empty() {
-            self.interval.last_ns = self.interval.last_ns.max(error.time_ns);
-        }
         self.extras_mut(tables).icmp_error = Some(error);
     }
 
@@ -206,10 +204,8 @@ impl FlowState {
         let interval = &mut self.interval;
         if interval.is_empty() {
             interval.first_ns = packet.time_ns;
-            interval.last_ns = packet.time_ns;
         } else {
             interval.first_ns = interval.first_ns.min(packet.time_ns);
-            interval.last_ns = interval.last_ns.max(packet.time_ns);
         }
         self.last_ns = self.last_ns.max(packet.time_ns);
 
@@ -301,7 +297,7 @@ impl FlowState {
             key: self.key.oriented(self.source_direction),
             cause,
             start_ns: interval.first_ns,
-            last_ns: interval.last_ns,
+            last_ns: extras.icmp_error.map_or(self.last_ns, |error| self.last_ns.max(error.time_ns)),
             src: interval.sides[0].to_stats(),
             dst: interval.sides[1].to_stats(),
             tcp: summary,

@@ -19,8 +19,10 @@ pub enum Side {
 /// TCP state of one flow, updated segment by segment.
 ///
 /// Optional times and sequence numbers are presence bits in `marks`
-/// rather than `Option`s, which keeps the tracker to two cache lines.
+/// rather than `Option`s, which keeps the tracker to two cache lines. It is
+/// aligned to them, so a tracker never straddles a third.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(align(64))]
 pub struct TcpTracker {
     src: TcpDirection,
     dst: TcpDirection,
@@ -304,8 +306,9 @@ mod tests {
     }
 
     #[test]
-    fn tracker_fits_two_cache_lines() {
-        assert!(std::mem::size_of::<TcpTracker>() <= 128, "TcpTracker is {} bytes", std::mem::size_of::<TcpTracker>());
+    fn tracker_fills_two_aligned_cache_lines() {
+        assert_eq!(std::mem::size_of::<TcpTracker>(), 2 * crate::prefetch::CACHE_LINE_BYTES);
+        assert_eq!(std::mem::align_of::<TcpTracker>(), crate::prefetch::CACHE_LINE_BYTES);
     }
 
     #[test]
