@@ -5,6 +5,8 @@
 //! entries first, so it touches memory in proportion to the entries in use
 //! and never allocates while it stays within its capacity.
 
+use crate::resident::ResidentAhead;
+
 /// Handle of no entry.
 pub const NO_ENTRY: u32 = u32::MAX;
 
@@ -12,6 +14,7 @@ pub const NO_ENTRY: u32 = u32::MAX;
 #[derive(Debug)]
 pub struct Pool<T> {
     entries: Vec<T>,
+    entries_resident: ResidentAhead,
     free: Vec<u32>,
 }
 
@@ -19,8 +22,10 @@ impl<T: Copy> Pool<T> {
     /// Creates a pool that holds up to `capacity` entries without
     /// allocating again.
     pub fn with_capacity(capacity: usize) -> Pool<T> {
+        let mut entries = Vec::with_capacity(capacity);
         Pool {
-            entries: Vec::with_capacity(capacity),
+            entries_resident: ResidentAhead::new(&mut entries),
+            entries,
             free: Vec::with_capacity(capacity),
         }
     }
@@ -33,6 +38,7 @@ impl<T: Copy> Pool<T> {
                 handle
             }
             None => {
+                self.entries_resident.before_push(&mut self.entries);
                 self.entries.push(value);
                 (self.entries.len() - 1) as u32
             }

@@ -21,6 +21,7 @@ use crate::flow::ib::IbFlows;
 use crate::flow::index::FlowIndex;
 use crate::flow::key::{FlowKey, KeyDirection, TunnelContext};
 use crate::prefetch::prefetch_value;
+use crate::resident::ResidentAhead;
 use crate::flow::prepared::PreparedKey;
 use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
 use crate::flow::state::{FlowState, PacketFacts};
@@ -223,7 +224,9 @@ struct IntervalStart {
 pub struct FlowShard {
     config: ShardConfig,
     slots: Vec<Slot>,
+    slots_resident: ResidentAhead,
     links: Vec<Links>,
+    links_resident: ResidentAhead,
     free_slots: Vec<u32>,
     index: FlowIndex,
     tables: FlowTables,
@@ -242,10 +245,14 @@ impl FlowShard {
     /// resident only as flows arrive.
     pub fn new(config: ShardConfig) -> FlowShard {
         let capacity = config.capacity_flows.clamp(1, NO_SLOT as usize - 1);
+        let mut slots = Vec::with_capacity(capacity);
+        let mut links = Vec::with_capacity(capacity);
         FlowShard {
             config: ShardConfig { capacity_flows: capacity, ..config },
-            slots: Vec::with_capacity(capacity),
-            links: Vec::with_capacity(capacity),
+            slots_resident: ResidentAhead::new(&mut slots),
+            slots,
+            links_resident: ResidentAhead::new(&mut links),
+            links,
             free_slots: Vec::with_capacity(capacity),
             index: FlowIndex::new(capacity),
             tables: FlowTables::with_capacity(capacity),
@@ -577,7 +584,9 @@ impl FlowShard {
                 slot
             }
             None => {
+                self.slots_resident.before_push(&mut self.slots);
                 self.slots.push(Slot { state });
+                self.links_resident.before_push(&mut self.links);
                 self.links.push(UNLINKED);
                 (self.slots.len() - 1) as u32
             }
