@@ -25,7 +25,7 @@ use crate::resident::ResidentAhead;
 use crate::flow::prepared::PreparedKey;
 use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
 use crate::flow::state::{FlowState, PacketFacts};
-use crate::flow::timeouts::Timeouts;
+use crate::flow::timeouts::{TimeoutClass, Timeouts};
 
 /// Compares two flow keys, IP keys field by field with the ports first,
 /// which differ most often. It is kept out of line because, inlined into the
@@ -134,19 +134,6 @@ impl ShardCounters {
     }
 }
 
-/// Timeout classes: each has one idle timeout, so a list ordered by last
-/// activity is also ordered by expiry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Class {
-    Tcp = 0,
-    OtherIp = 1,
-    Icmp = 2,
-    Arp = 3,
-    Layer2 = 4,
-    Closed = 5,
-}
-
-const CLASS_COUNT: usize = 6;
 const NO_SLOT: u32 = u32::MAX;
 
 /// How many flows ahead [`FlowShard::flush`] and the status reports
@@ -157,29 +144,6 @@ const NO_SLOT: u32 = u32::MAX;
 /// (see the note in `worker.rs`).
 const BURST_SLOT_PREFETCH_DISTANCE: usize = 8;
 const BURST_TABLES_PREFETCH_DISTANCE: usize = 4;
-
-impl Class {
-    fn of(key: &FlowKey) -> Class {
-        match key {
-            FlowKey::Ip { protocol: 6, .. } => Class::Tcp,
-            FlowKey::Ip { .. } => Class::OtherIp,
-            FlowKey::Icmp { .. } => Class::Icmp,
-            FlowKey::Arp { .. } => Class::Arp,
-            FlowKey::Infiniband { link: crate::decode::ib::IbLink::RoceV2, .. } => Class::OtherIp,
-            FlowKey::Layer2 { .. } | FlowKey::Infiniband { .. } => Class::Layer2,
-        }
-    }
-
-    /// The class whose list contains a flow: closed flows linger in a list
-    /// of their own. Derived, not stored, to keep the slot to three cache lines.
-    fn of_state(state: &FlowState) -> Class {
-        if state.is_closed() {
-            Class::Closed
-        } else {
-            Class::of(&state.key)
-        }
-    }
-}
 
 /// One flow's place in the slot array: exactly three cache lines, aligned
 /// to them, so that loading a flow touches three lines rather than four.
@@ -211,9 +175,10 @@ struct List {
 }
 
 /// A report interval that started at `first_ns` in `slot`, for the status
-/// FIFO. An entry whose slot now holds another interval, of the same flow
-/// or of a flow that reused the slot, is stale unless that interval started
-/// at the same time, and then its report falls due at the same time too.
+/// FIFO. An entry is stale when its slot has started another interval
+/// since, of the same flow or of a flow that reused the slot. A stale entry
+/// is skipped, unless that interval started at the same time, and then its
+/// report falls due at the same time anyway.
 #[derive(Clone, Copy, Debug)]
 struct IntervalStart {
     slot: u32,
@@ -230,7 +195,7 @@ pub struct FlowShard {
     free_slots: Vec<u32>,
     index: FlowIndex,
     tables: FlowTables,
-    lists: [List; CLASS_COUNT],
+    lists: [List; TimeoutClass::COUNT],
     interval_starts: VecDeque<IntervalStart>,
     fragments: FragmentTable,
     expired_fragments: Vec<PendingFragment>,
@@ -256,7 +221,7 @@ impl FlowShard {
             free_slots: Vec::with_capacity(capacity),
             index: FlowIndex::new(capacity),
             tables: FlowTables::with_capacity(capacity),
-            lists: [List { head: NO_SLOT, tail: NO_SLOT }; CLASS_COUNT],
+            lists: [List { head: NO_SLOT, tail: NO_SLOT }; TimeoutClass::COUNT],
             interval_starts: VecDeque::with_capacity(capacity),
             fragments: FragmentTable::new(config.capacity_datagrams, config.timeouts.fragment_idle_ns),
             expired_fragments: Vec::with_capacity(crate::flow::fragments::MAX_PENDING_FRAGMENTS),
@@ -375,7 +340,7 @@ impl FlowShard {
         self.count_expired_fragments(sink);
         self.emit_due_status_reports(now_ns, sink);
 
-        for class in [Class::Tcp, Class::OtherIp, Class::Icmp, Class::Arp, Class::Layer2, Class::Closed] {
+        for class in TimeoutClass::ALL {
             let timeout_ns = self.class_timeout_ns(class);
             loop {
                 let head = self.lists[class as usize].head;
@@ -385,7 +350,7 @@ impl FlowShard {
                 if self.slots[head as usize].state.last_ns.saturating_add(timeout_ns) >= now_ns {
                     break;
                 }
-                let cause = if class == Class::Closed { RecordCause::Closed } else { RecordCause::IdleTimeout };
+                let cause = if class == TimeoutClass::Closed { RecordCause::Closed } else { RecordCause::IdleTimeout };
                 self.finish(head, cause, sink);
             }
         }
@@ -424,7 +389,7 @@ impl FlowShard {
     fn status_due_before_idle(&self, slot: u32) -> bool {
         let entry = &self.slots[slot as usize];
         let status_due_ns = entry.state.interval_first_ns().saturating_add(self.config.timeouts.status_interval_ns);
-        let idle_due_ns = entry.state.last_ns.saturating_add(self.class_timeout_ns(Class::of_state(&entry.state)));
+        let idle_due_ns = entry.state.last_ns.saturating_add(self.class_timeout_ns(entry.state.class));
         status_due_ns <= idle_due_ns
     }
 
@@ -468,15 +433,15 @@ impl FlowShard {
         self.interval_starts.clear();
     }
 
-    fn class_timeout_ns(&self, class: Class) -> u64 {
+    fn class_timeout_ns(&self, class: TimeoutClass) -> u64 {
         let timeouts = &self.config.timeouts;
         match class {
-            Class::Tcp => timeouts.tcp_idle_ns,
-            Class::OtherIp => timeouts.ip_idle_ns,
-            Class::Icmp => timeouts.icmp_idle_ns,
-            Class::Arp => timeouts.arp_idle_ns,
-            Class::Layer2 => timeouts.other_idle_ns,
-            Class::Closed => self.config.closed_linger_ns,
+            TimeoutClass::Tcp => timeouts.tcp_idle_ns,
+            TimeoutClass::OtherIp => timeouts.ip_idle_ns,
+            TimeoutClass::Icmp => timeouts.icmp_idle_ns,
+            TimeoutClass::Arp => timeouts.arp_idle_ns,
+            TimeoutClass::Layer2 => timeouts.other_idle_ns,
+            TimeoutClass::Closed => self.config.closed_linger_ns,
         }
     }
 
@@ -534,12 +499,12 @@ impl FlowShard {
     }
 
     /// Starts loading into the cache what accounting a packet to the flow in
-    /// `slot`, as [`FlowShard::prefetch_flow`] returned it, touches outside
-    /// the slot: its TCP tracker, and the links of its two neighbours in its
-    /// list, which moving the flow to the list's tail rewrites. The slot and
-    /// its links are read to find them, so they should be in the cache
-    /// already. A slot reused or a list changed since costs only a wasted
-    /// prefetch.
+    /// `slot` touches outside the slot: its TCP tracker, and the links of its
+    /// two list neighbours, which moving the flow to the list's tail
+    /// rewrites. `slot` is as [`FlowShard::prefetch_flow`] returned it. The
+    /// slot and its links are read to find them, so they should be in the
+    /// cache already. A slot reused or a list changed since costs only a
+    /// wasted prefetch.
     #[inline]
     pub fn prefetch_flow_tables(&self, slot: u32) {
         if let (Some(entry), Some(links)) = (self.slots.get(slot as usize), self.links.get(slot as usize)) {
@@ -577,7 +542,7 @@ impl FlowShard {
             self.evict_least_recent(sink);
         }
         let state = FlowState::new(key, direction, packet.decoded, &mut self.tables);
-        let class = Class::of(&key);
+        let class = TimeoutClass::of(&key);
         let slot = match self.free_slots.pop() {
             Some(slot) => {
                 self.slots[slot as usize].state = state;
@@ -602,10 +567,10 @@ impl FlowShard {
     /// or a closed TCP connection sees a new SYN.
     fn continues_flow(&mut self, slot: u32, packet: &PacketFacts<'_>, sink: &mut impl RecordSink) -> bool {
         let entry = &self.slots[slot as usize];
-        let class = Class::of_state(&entry.state);
+        let class = entry.state.class;
         let idle_ns = self.class_timeout_ns(class);
         let cause = if packet.time_ns > entry.state.last_ns.saturating_add(idle_ns) {
-            if class == Class::Closed {
+            if class == TimeoutClass::Closed {
                 RecordCause::Closed
             } else {
                 RecordCause::IdleTimeout
@@ -634,13 +599,12 @@ impl FlowShard {
             });
         }
 
-        let class = Class::of_state(&entry.state);
-        let listed_class = if was_closed { Class::Closed } else { Class::of(&entry.state.key) };
-        if !was_closed && class == Class::Closed {
+        let class = if entry.state.is_closed() { TimeoutClass::Closed } else { entry.state.class };
+        if !was_closed && class == TimeoutClass::Closed {
             self.counters.flows_closed += 1;
         }
         if self.lists[class as usize].tail != slot {
-            self.unlink(slot, listed_class);
+            self.unlink(slot);
             self.link_tail(slot, class);
         }
     }
@@ -660,11 +624,10 @@ impl FlowShard {
 
     /// Emits the flow's last record and frees its slot.
     fn finish(&mut self, slot: u32, cause: RecordCause, sink: &mut impl RecordSink) {
-        let class = Class::of_state(&self.slots[slot as usize].state);
         let key = self.retire(slot, cause, sink);
         let removed = self.index.remove(key.index_hash(), slot);
         debug_assert!(removed, "flow in slot {slot} missing from the index");
-        self.unlink(slot, class);
+        self.unlink(slot);
         self.free_slots.push(slot);
     }
 
@@ -757,9 +720,8 @@ impl FlowShard {
         }
     }
 
-    /// Takes `slot` out of the list of `class`, which must be the list
-    /// that contains it.
-    fn unlink(&mut self, slot: u32, class: Class) {
+    fn unlink(&mut self, slot: u32) {
+        let class = self.slots[slot as usize].state.class;
         let Links { prev, next } = std::mem::replace(&mut self.links[slot as usize], UNLINKED);
         let list = &mut self.lists[class as usize];
         if prev == NO_SLOT {
@@ -778,7 +740,7 @@ impl FlowShard {
         }
     }
 
-    fn link_tail(&mut self, slot: u32, class: Class) {
+    fn link_tail(&mut self, slot: u32, class: TimeoutClass) {
         let list = &mut self.lists[class as usize];
         let old_tail = list.tail;
         list.tail = slot;
@@ -787,6 +749,7 @@ impl FlowShard {
         } else {
             self.links[old_tail as usize].next = slot;
         }
+        self.slots[slot as usize].state.class = class;
         self.links[slot as usize] = Links { prev: old_tail, next: NO_SLOT };
     }
 }

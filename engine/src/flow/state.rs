@@ -9,6 +9,7 @@ use crate::flow::pool::NO_ENTRY;
 use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
 use crate::flow::side::SideCounters;
 use crate::flow::tcp::{Side, TcpTracker};
+use crate::flow::timeouts::TimeoutClass;
 
 /// Facts of one packet that the flow layer uses.
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +62,9 @@ pub struct FlowState {
     /// The canonical direction that the flow's source sends in.
     pub source_direction: KeyDirection,
     closed: u8,
+    /// The class whose list the shard keeps the flow in, stored because
+    /// every packet needs it.
+    pub(crate) class: TimeoutClass,
 }
 
 /// ARP opcodes of answers: reply (2) and RARP reply (4), RFC 826 and 903.
@@ -107,6 +111,7 @@ impl FlowState {
             extras: NO_ENTRY,
             source_direction,
             closed: 0,
+            class: TimeoutClass::of(&key),
         }
     }
 

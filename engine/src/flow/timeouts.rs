@@ -55,3 +55,48 @@ impl Timeouts {
         }
     }
 }
+
+/// Timeout classes: each has one idle timeout, so a list of its flows
+/// ordered by last activity is also ordered by expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutClass {
+    /// TCP flows.
+    Tcp = 0,
+    /// UDP, RoCEv2 and every IP protocol other than TCP and ICMP.
+    OtherIp = 1,
+    /// ICMP and ICMPv6.
+    Icmp = 2,
+    /// ARP.
+    Arp = 3,
+    /// Non-IP layer-2 flows and native InfiniBand.
+    Layer2 = 4,
+    /// Closed flows, whatever their protocol, lingering for stray packets.
+    Closed = 5,
+}
+
+impl TimeoutClass {
+    /// Number of classes.
+    pub const COUNT: usize = 6;
+
+    /// Every class, in the order their lists are scanned.
+    pub const ALL: [TimeoutClass; TimeoutClass::COUNT] = [
+        TimeoutClass::Tcp,
+        TimeoutClass::OtherIp,
+        TimeoutClass::Icmp,
+        TimeoutClass::Arp,
+        TimeoutClass::Layer2,
+        TimeoutClass::Closed,
+    ];
+
+    /// Returns the class of an open flow with `key`.
+    pub fn of(key: &FlowKey) -> TimeoutClass {
+        match key {
+            FlowKey::Ip { protocol: 6, .. } => TimeoutClass::Tcp,
+            FlowKey::Ip { .. } => TimeoutClass::OtherIp,
+            FlowKey::Icmp { .. } => TimeoutClass::Icmp,
+            FlowKey::Arp { .. } => TimeoutClass::Arp,
+            FlowKey::Infiniband { link: crate::decode::ib::IbLink::RoceV2, .. } => TimeoutClass::OtherIp,
+            FlowKey::Layer2 { .. } | FlowKey::Infiniband { .. } => TimeoutClass::Layer2,
+        }
+    }
+}
