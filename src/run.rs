@@ -89,9 +89,10 @@ pub fn run(cli: &Cli) -> Result<(), String> {
         return Err("invalid value 0 for --max-flows: give a positive number of flows".to_string());
     }
     let linger_ns = seconds_to_ns("--linger", cli.linger_secs)?;
-    let config = ShardConfig { capacity_flows: cli.max_flows, timeouts, ..ShardConfig::default() };
-
     let input = crate::input::open(cli)?;
+    let live = input.is_live(cli);
+    // Live capture keeps page faults, which stall no batch for long.
+    let config = ShardConfig { capacity_flows: cli.max_flows, timeouts, resident_ahead: !live, ..ShardConfig::default() };
     let started_ns = wall_clock_ns();
     let initial = MarCounters {
         interval_start_ns: started_ns,
@@ -121,7 +122,7 @@ pub fn run(cli: &Cli) -> Result<(), String> {
         config,
         stop: &stop,
         totals: &counters,
-        live: input.is_live(cli),
+        live,
         batch_latency: cli.batch_latency,
     };
     let (summary, result) = match input {

@@ -49,11 +49,12 @@ impl FlowTables {
         }
     }
 
-    /// Creates pools for a shard of `capacity_flows` flows.
-    pub fn with_capacity(capacity_flows: usize) -> FlowTables {
+    /// Creates pools for a shard of `capacity_flows` flows, made resident
+    /// ahead of use when `resident_ahead` is set.
+    pub fn with_capacity(capacity_flows: usize, resident_ahead: bool) -> FlowTables {
         FlowTables {
-            tcp: Pool::with_capacity(capacity_flows),
-            extras: Pool::with_capacity(capacity_flows),
+            tcp: Pool::with_capacity(capacity_flows, resident_ahead),
+            extras: Pool::with_capacity(capacity_flows, resident_ahead),
         }
     }
 }

@@ -20,11 +20,12 @@ pub struct Pool<T> {
 
 impl<T: Copy> Pool<T> {
     /// Creates a pool that holds up to `capacity` entries without
-    /// allocating again.
-    pub fn with_capacity(capacity: usize) -> Pool<T> {
+    /// allocating again, made resident ahead of use when `resident_ahead`
+    /// is set (see [`ResidentAhead`]).
+    pub fn with_capacity(capacity: usize, resident_ahead: bool) -> Pool<T> {
         let mut entries = Vec::with_capacity(capacity);
         Pool {
-            entries_resident: ResidentAhead::new(&mut entries),
+            entries_resident: ResidentAhead::new(&mut entries, resident_ahead),
             entries,
             free: Vec::with_capacity(capacity),
         }
@@ -86,7 +87,7 @@ mod tests {
 
     #[test]
     fn freed_entries_are_reused_before_the_pool_grows() {
-        let mut pool = Pool::with_capacity(2);
+        let mut pool = Pool::with_capacity(2, false);
         let first = pool.insert(10u64);
         let second = pool.insert(20u64);
         assert_eq!((*pool.get(first), *pool.get(second)), (10, 20));

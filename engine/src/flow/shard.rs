@@ -87,6 +87,11 @@ pub struct ShardConfig {
     pub closed_linger_ns: u64,
     /// Identifier put in every record.
     pub worker_id: u16,
+    /// Makes the flow arrays resident a huge page ahead of their use
+    /// ([`crate::resident::ResidentAhead`]). It saves CPU time, but each
+    /// step stalls one batch, for milliseconds at worst, so it suits reading
+    /// files and not live capture.
+    pub resident_ahead: bool,
 }
 
 impl Default for ShardConfig {
@@ -97,6 +102,7 @@ impl Default for ShardConfig {
             timeouts: Timeouts::default(),
             closed_linger_ns: 2 * crate::flow::timeouts::NS_PER_SEC,
             worker_id: 0,
+            resident_ahead: false,
         }
     }
 }
@@ -214,13 +220,13 @@ impl FlowShard {
         let mut links = Vec::with_capacity(capacity);
         FlowShard {
             config: ShardConfig { capacity_flows: capacity, ..config },
-            slots_resident: ResidentAhead::new(&mut slots),
+            slots_resident: ResidentAhead::new(&mut slots, config.resident_ahead),
             slots,
-            links_resident: ResidentAhead::new(&mut links),
+            links_resident: ResidentAhead::new(&mut links, config.resident_ahead),
             links,
             free_slots: Vec::with_capacity(capacity),
             index: FlowIndex::new(capacity),
-            tables: FlowTables::with_capacity(capacity),
+            tables: FlowTables::with_capacity(capacity, config.resident_ahead),
             lists: [List { head: NO_SLOT, tail: NO_SLOT }; TimeoutClass::COUNT],
             interval_starts: VecDeque::with_capacity(capacity),
             fragments: FragmentTable::new(config.capacity_datagrams, config.timeouts.fragment_idle_ns),
