@@ -50,8 +50,9 @@ const AHEAD_STEP_BYTES: usize = 2 << 20;
 /// run on a 2-core virtual machine. Huge pages taken at fault time cost
 /// more system time than the TLB saved (0.59 against 0.26 s, medians of 5
 /// runs). Made resident a step at a time before the array reaches it, they
-/// took 0.92 of the CPU time on small64 (system time 0.18 against 0.28 s,
-/// medians of 12 alternating runs) and 0.89 on sessions. The resident
+/// took 0.92 and 0.96 of the CPU time on small64 (system time 0.18 against
+/// 0.28 s, medians of two sets of 12 alternating runs) and 0.89 on
+/// sessions. The resident
 /// memory stays within one step of what is used.
 ///
 /// Each step stalls the batch that takes it. On that machine the largest

@@ -19,7 +19,8 @@ const WINDOW_PACKETS: usize = 8;
 /// its list links are prefetched, once its index entry has had time to
 /// arrive.
 ///
-/// NOTE: 8 and 4 were measured against 4 and 2, 8 and 2, and 16 and 8 on one
+/// NOTE: the window of 8 packets and this distance of 4 were measured
+/// against windows and distances of 4 and 2, 8 and 2, and 16 and 8, on one
 /// 2-core AMD EPYC virtual machine only. There 16 and 8 ran 7 % slower and
 /// the others within noise, and other CPUs may prefer other distances.
 const SLOT_PREFETCH_DISTANCE: usize = 4;
