@@ -5,8 +5,8 @@
 //! and in a virtual machine a TLB miss walks two levels of page tables.
 //! Huge pages (2 MiB on x86-64) cover the table with a few TLB entries.
 //! The flow index is made resident whole at start. The slot arrays and the
-//! pools fill as flows arrive, so [`ResidentAhead`] makes their memory
-//! resident one huge page ahead of use.
+//! pools fill as flows arrive, so when nauditd reads files,
+//! [`ResidentAhead`] makes their memory resident one huge page ahead of use.
 //!
 //! A large zeroed allocation comes from the operating system as pages that
 //! are not yet backed. On Linux, reading such a page maps the shared zero
@@ -50,9 +50,9 @@ const AHEAD_STEP_BYTES: usize = 2 << 20;
 /// run on a 2-core virtual machine. Huge pages taken at fault time cost
 /// more system time than the TLB saved (0.59 against 0.26 s, medians of 5
 /// runs). Made resident a step at a time before the array reaches it, they
-/// took 0.92 and 0.96 of the CPU time on small64 (system time 0.18 against
-/// 0.28 s, medians of two sets of 12 alternating runs) and 0.89 on
-/// sessions. The resident
+/// took 0.92 and 0.96 of the CPU time on small64, in two sets of 12
+/// alternating runs. System time fell from 0.28 to 0.18 s, and sessions
+/// took 0.89 of the CPU time. The resident
 /// memory stays within one step of what is used.
 ///
 /// Each step stalls the batch that takes it. On that machine the largest
