@@ -18,35 +18,93 @@ pub enum Side {
 
 /// TCP state of one flow, updated segment by segment.
 ///
-/// Optional times and sequence numbers are presence bits in `marks`
-/// rather than `Option`s, which keeps the tracker to two cache lines. It is
-/// aligned to them, so a tracker never straddles a third.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(align(64))]
+/// The tracker packs both directions side by side, indexed by [`Side`],
+/// and keeps its presence bits in the top byte of the status word, so that
+/// it fits in 96 bytes. Aligned to 32 bytes, every tracker then spans two
+/// cache lines, as a 128-byte tracker aligned to 64 would, with a quarter
+/// less memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(align(32))]
 pub struct TcpTracker {
-    src: TcpDirection,
-    dst: TcpDirection,
-    syn_ns: u64,
-    syn_ack_ns: u64,
-    syn_to_syn_ack_ns: u64,
-    syn_ack_to_ack_ns: u64,
+    /// Sequence state of each side.
+    seq: [SequenceState; 2],
+    /// Time of each side's last segment, in nanoseconds since the epoch.
+    last_ns: [u64; 2],
+    /// Time of the source's first SYN until the SYN-ACK arrives, then the
+    /// time of the first SYN-ACK: the start of the handshake interval that
+    /// is still open.
+    handshake_ns: u64,
+    /// Handshake intervals in microseconds, Argus's unit, saturated.
+    syn_to_syn_ack_us: u32,
+    syn_ack_to_ack_us: u32,
+    /// [`tcp_status`] bits in the low 24 bits, [`mark`] bits in the top 8.
     status: u32,
-    src_fin_seq: u32,
-    dst_fin_seq: u32,
-    marks: u8,
+    /// Sequence number after each side's FIN.
+    fin_seq: [u32; 2],
+    /// TCP options each side sent, as [`crate::decode::tcp_option`] bits.
+    options: [u16; 2],
+    /// Last window each side advertised, unscaled.
+    window: [u16; 2],
+    /// OR of the TCP flags each side sent.
+    flags: [u8; 2],
+    /// Window scale shift each side announced, or [`NO_WINDOW_SCALE`].
+    window_scale: [u8; 2],
 }
 
-/// Bits of [`TcpTracker::marks`].
-mod mark {
-    pub const SYN_TIME: u8 = 1 << 0;
-    pub const SYN_ACK_TIME: u8 = 1 << 1;
-    pub const SYN_TO_SYN_ACK: u8 = 1 << 2;
-    pub const SYN_ACK_TO_ACK: u8 = 1 << 3;
-    pub const SRC_FIN_PENDING: u8 = 1 << 4;
-    pub const DST_FIN_PENDING: u8 = 1 << 5;
-    pub const SRC_SEEN: u8 = 1 << 6;
-    pub const DST_SEEN: u8 = 1 << 7;
+impl Default for TcpTracker {
+    /// Returns a tracker that has seen no segment.
+    fn default() -> Self {
+        TcpTracker {
+            seq: [SequenceState::default(); 2],
+            last_ns: [0; 2],
+            handshake_ns: 0,
+            syn_to_syn_ack_us: 0,
+            syn_ack_to_ack_us: 0,
+            status: 0,
+            fin_seq: [0; 2],
+            options: [0; 2],
+            window: [0; 2],
+            flags: [0; 2],
+            window_scale: [NO_WINDOW_SCALE; 2],
+        }
+    }
 }
+
+/// Sequence numbers and counters of one side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct SequenceState {
+    /// Initial sequence number (from the SYN, else the first segment).
+    base_seq: u32,
+    /// Next sequence number expected from this side.
+    next_seq: u32,
+    /// Last acknowledgment number this side sent.
+    last_ack: u32,
+    /// Segments sent again in this interval.
+    retransmitted_pkts: u32,
+    /// Segments sent beyond a gap in this interval.
+    out_of_order_pkts: u32,
+}
+
+/// A window scale value that no side can announce (RFC 7323 caps the
+/// shift at 14), standing for none.
+const NO_WINDOW_SCALE: u8 = u8::MAX;
+
+/// Bits of the status word above the 24 that [`tcp_status`] uses.
+mod mark {
+    pub const SYN_TIME: u32 = 1 << 24;
+    pub const SYN_ACK_TIME: u32 = 1 << 25;
+    pub const SYN_TO_SYN_ACK: u32 = 1 << 26;
+    pub const SYN_ACK_TO_ACK: u32 = 1 << 27;
+    pub const SRC_FIN_PENDING: u32 = 1 << 28;
+    pub const DST_FIN_PENDING: u32 = 1 << 29;
+    pub const SRC_SEEN: u32 = 1 << 30;
+    pub const DST_SEEN: u32 = 1 << 31;
+    /// Every mark bit.
+    pub const ALL: u32 = 0xff00_0000;
+}
+
+// The highest status bit must stay below the marks.
+const _: () = assert!(tcp_status::DST_OUT_OF_ORDER < mark::SYN_TIME);
 
 /// Returns true when sequence number `a` is after `b`, modulo 2^32 (RFC 1982
 /// serial number arithmetic, as TCP uses it).
@@ -54,24 +112,56 @@ fn seq_after(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) > 0
 }
 
+/// Returns a duration in whole microseconds, saturated to 32 bits.
+fn whole_microseconds(duration_ns: u64) -> u32 {
+    u32::try_from(duration_ns / 1_000).unwrap_or(u32::MAX)
+}
+
+impl Side {
+    fn index(self) -> usize {
+        match self {
+            Side::Source => 0,
+            Side::Destination => 1,
+        }
+    }
+}
+
 impl TcpTracker {
-    /// The state to put in a record.
+    /// The state to put in a record. The handshake intervals keep
+    /// microsecond precision, which is what Argus records carry.
     pub fn summary(&self) -> TcpSummary {
         TcpSummary {
-            status: self.status,
+            status: self.status & !mark::ALL,
             syn_to_syn_ack_ns: self
                 .has(mark::SYN_TO_SYN_ACK)
-                .then_some(self.syn_to_syn_ack_ns),
+                .then_some(u64::from(self.syn_to_syn_ack_us) * 1_000),
             syn_ack_to_ack_ns: self
                 .has(mark::SYN_ACK_TO_ACK)
-                .then_some(self.syn_ack_to_ack_ns),
-            src: self.src,
-            dst: self.dst,
+                .then_some(u64::from(self.syn_ack_to_ack_us) * 1_000),
+            src: self.direction(Side::Source),
+            dst: self.direction(Side::Destination),
         }
     }
 
-    fn has(&self, bit: u8) -> bool {
-        self.marks & bit != 0
+    fn direction(&self, side: Side) -> TcpDirection {
+        let index = side.index();
+        let seq = &self.seq[index];
+        TcpDirection {
+            flags: self.flags[index],
+            options: self.options[index],
+            base_seq: seq.base_seq,
+            next_seq: seq.next_seq,
+            last_ack: seq.last_ack,
+            window: self.window[index],
+            window_scale: (self.window_scale[index] != NO_WINDOW_SCALE).then_some(self.window_scale[index]),
+            retransmitted_pkts: seq.retransmitted_pkts,
+            out_of_order_pkts: seq.out_of_order_pkts,
+            last_ns: self.last_ns[index],
+        }
+    }
+
+    fn has(&self, bit: u32) -> bool {
+        self.status & bit != 0
     }
 
     /// True once the connection has closed: both FINs acknowledged, or a
@@ -89,9 +179,9 @@ impl TcpTracker {
     /// Clears the per-interval counters after a status report, keeping the
     /// connection state.
     pub fn start_interval(&mut self) {
-        for direction in [&mut self.src, &mut self.dst] {
-            direction.retransmitted_pkts = 0;
-            direction.out_of_order_pkts = 0;
+        for seq in &mut self.seq {
+            seq.retransmitted_pkts = 0;
+            seq.out_of_order_pkts = 0;
         }
     }
 
@@ -100,27 +190,24 @@ impl TcpTracker {
         let flags = tcp.flags;
         let is_syn = flags & tcp_flag::SYN != 0;
         let is_ack = flags & tcp_flag::ACK != 0;
+        let index = side.index();
         let seen_bit = match side {
             Side::Source => mark::SRC_SEEN,
             Side::Destination => mark::DST_SEEN,
         };
-        let first_segment = self.marks & seen_bit == 0;
-        let first_of_flow = self.marks & (mark::SRC_SEEN | mark::DST_SEEN) == 0;
-        self.marks |= seen_bit;
-        let status = &mut self.status;
-        let direction = match side {
-            Side::Source => &mut self.src,
-            Side::Destination => &mut self.dst,
-        };
-        direction.flags |= flags;
-        direction.options |= tcp.options;
-        direction.window = tcp.window;
-        direction.last_ns = time_ns;
-        if tcp.window_scale.is_some() {
-            direction.window_scale = tcp.window_scale;
+        let first_segment = self.status & seen_bit == 0;
+        let first_of_flow = self.status & (mark::SRC_SEEN | mark::DST_SEEN) == 0;
+        self.status |= seen_bit;
+        self.flags[index] |= flags;
+        self.options[index] |= tcp.options;
+        self.window[index] = tcp.window;
+        self.last_ns[index] = time_ns;
+        if let Some(shift) = tcp.window_scale {
+            self.window_scale[index] = shift;
         }
+        let seq = &mut self.seq[index];
         if is_ack {
-            direction.last_ack = tcp.ack;
+            seq.last_ack = tcp.ack;
         }
 
         // Sequence space: a SYN or FIN occupies one sequence number.
@@ -129,21 +216,21 @@ impl TcpTracker {
             .wrapping_add(u32::from(flags & tcp_flag::FIN != 0));
         let end_seq = tcp.seq.wrapping_add(seq_len);
         if first_segment || is_syn {
-            direction.base_seq = tcp.seq;
-            direction.next_seq = end_seq;
+            seq.base_seq = tcp.seq;
+            seq.next_seq = end_seq;
         } else if seq_len > 0 {
-            if seq_after(end_seq, direction.next_seq) {
-                if seq_after(tcp.seq, direction.next_seq) {
-                    direction.out_of_order_pkts += 1;
-                    *status |= match side {
+            if seq_after(end_seq, seq.next_seq) {
+                if seq_after(tcp.seq, seq.next_seq) {
+                    seq.out_of_order_pkts += 1;
+                    self.status |= match side {
                         Side::Source => tcp_status::SRC_OUT_OF_ORDER,
                         Side::Destination => tcp_status::DST_OUT_OF_ORDER,
                     };
                 }
-                direction.next_seq = end_seq;
+                seq.next_seq = end_seq;
             } else {
-                direction.retransmitted_pkts += 1;
-                *status |= match side {
+                seq.retransmitted_pkts += 1;
+                self.status |= match side {
                     Side::Source => tcp_status::SRC_RETRANSMITTED,
                     Side::Destination => tcp_status::DST_RETRANSMITTED,
                 };
@@ -151,13 +238,13 @@ impl TcpTracker {
         }
 
         if tcp.window == 0 && flags & tcp_flag::RST == 0 && !is_syn {
-            *status |= match side {
+            self.status |= match side {
                 Side::Source => tcp_status::SRC_WINDOW_SHUT,
                 Side::Destination => tcp_status::DST_WINDOW_SHUT,
             };
         }
         if tos & ECN_CONGESTION_EXPERIENCED == ECN_CONGESTION_EXPERIENCED {
-            *status |= match side {
+            self.status |= match side {
                 Side::Source => tcp_status::SRC_CONGESTED,
                 Side::Destination => tcp_status::DST_CONGESTED,
             };
@@ -189,27 +276,29 @@ impl TcpTracker {
         match (side, is_syn, is_ack) {
             (Side::Source, true, false) => {
                 self.status |= tcp_status::SAW_SYN;
-                if !self.has(mark::SYN_TIME) {
-                    self.syn_ns = time_ns;
-                    self.marks |= mark::SYN_TIME;
+                // Once the SYN-ACK has come, the SYN's time is no longer
+                // needed, and the field contains the SYN-ACK's.
+                if !self.has(mark::SYN_TIME | mark::SYN_ACK_TIME) {
+                    self.handshake_ns = time_ns;
+                    self.status |= mark::SYN_TIME;
                 }
             }
             (Side::Destination, true, true) => {
                 self.status |= tcp_status::SAW_SYN_ACK;
                 if !self.has(mark::SYN_ACK_TIME) {
-                    self.syn_ack_ns = time_ns;
-                    self.marks |= mark::SYN_ACK_TIME;
                     if self.has(mark::SYN_TIME) {
-                        self.syn_to_syn_ack_ns = time_ns.saturating_sub(self.syn_ns);
-                        self.marks |= mark::SYN_TO_SYN_ACK;
+                        self.syn_to_syn_ack_us = whole_microseconds(time_ns.saturating_sub(self.handshake_ns));
+                        self.status |= mark::SYN_TO_SYN_ACK;
                     }
+                    self.handshake_ns = time_ns;
+                    self.status |= mark::SYN_ACK_TIME;
                 }
             }
             (Side::Source, false, true) if self.status & tcp_status::ESTABLISHED == 0 => {
                 if self.has(mark::SYN_ACK_TIME) {
                     self.status |= tcp_status::ESTABLISHED;
-                    self.syn_ack_to_ack_ns = time_ns.saturating_sub(self.syn_ack_ns);
-                    self.marks |= mark::SYN_ACK_TO_ACK;
+                    self.syn_ack_to_ack_us = whole_microseconds(time_ns.saturating_sub(self.handshake_ns));
+                    self.status |= mark::SYN_ACK_TO_ACK;
                 }
             }
             _ => {}
@@ -223,31 +312,24 @@ impl TcpTracker {
 
         if flags & tcp_flag::FIN != 0 {
             self.status |= tcp_status::FIN | tcp_status::CLOSE_WAITING;
-            match side {
-                Side::Source => {
-                    self.src_fin_seq = end_seq;
-                    self.marks |= mark::SRC_FIN_PENDING;
-                }
-                Side::Destination => {
-                    self.dst_fin_seq = end_seq;
-                    self.marks |= mark::DST_FIN_PENDING;
-                }
-            }
+            self.fin_seq[side.index()] = end_seq;
+            self.status |= match side {
+                Side::Source => mark::SRC_FIN_PENDING,
+                Side::Destination => mark::DST_FIN_PENDING,
+            };
         }
         if is_ack {
             // The peer's FIN is acknowledged once this side's ACK reaches
             // the sequence number after it.
             let (peer_pending, peer_fin_end) = match side {
-                Side::Source => (mark::DST_FIN_PENDING, self.dst_fin_seq),
-                Side::Destination => (mark::SRC_FIN_PENDING, self.src_fin_seq),
+                Side::Source => (mark::DST_FIN_PENDING, self.fin_seq[1]),
+                Side::Destination => (mark::SRC_FIN_PENDING, self.fin_seq[0]),
             };
             if self.has(peer_pending) && !seq_after(peer_fin_end, tcp.ack) {
                 self.status |= tcp_status::FIN_ACKED;
-                self.marks &= !peer_pending;
-                let src_done =
-                    self.src.flags & tcp_flag::FIN != 0 && !self.has(mark::SRC_FIN_PENDING);
-                let dst_done =
-                    self.dst.flags & tcp_flag::FIN != 0 && !self.has(mark::DST_FIN_PENDING);
+                self.status &= !peer_pending;
+                let src_done = self.flags[0] & tcp_flag::FIN != 0 && !self.has(mark::SRC_FIN_PENDING);
+                let dst_done = self.flags[1] & tcp_flag::FIN != 0 && !self.has(mark::DST_FIN_PENDING);
                 if src_done && dst_done {
                     self.status =
                         (self.status | tcp_status::NORMAL_CLOSE) & !tcp_status::CLOSE_WAITING;
@@ -286,11 +368,13 @@ mod tests {
     fn handshake_data_and_close() {
         use tcp_flag::*;
         let mut tracker = TcpTracker::default();
-        tracker.update(Side::Source, &segment(SYN, 100, 0), 0, 0, 1);
-        tracker.update(Side::Destination, &segment(SYN | ACK, 500, 101), 0, 0, 2);
-        tracker.update(Side::Source, &segment(ACK, 101, 501), 0, 0, 3);
+        tracker.update(Side::Source, &segment(SYN, 100, 0), 0, 0, 1_000);
+        tracker.update(Side::Destination, &segment(SYN | ACK, 500, 101), 0, 0, 57_999);
+        tracker.update(Side::Source, &segment(ACK, 101, 501), 0, 0, 103_400);
         assert_eq!(tracker.summary().status & tcp_status::ESTABLISHED, tcp_status::ESTABLISHED);
-        assert_eq!(tracker.summary().syn_to_syn_ack_ns, Some(1));
+        // Whole microseconds, as Argus records them.
+        assert_eq!(tracker.summary().syn_to_syn_ack_ns, Some(56_000));
+        assert_eq!(tracker.summary().syn_ack_to_ack_ns, Some(45_000));
 
         tracker.update(Side::Source, &segment(ACK | PSH, 101, 501), 0, 10, 4);
         tracker.update(Side::Source, &segment(ACK | PSH, 101, 501), 0, 10, 5);
@@ -306,9 +390,59 @@ mod tests {
     }
 
     #[test]
-    fn tracker_fills_two_aligned_cache_lines() {
-        assert_eq!(std::mem::size_of::<TcpTracker>(), 2 * crate::prefetch::CACHE_LINE_BYTES);
-        assert_eq!(std::mem::align_of::<TcpTracker>(), crate::prefetch::CACHE_LINE_BYTES);
+    fn tracker_spans_two_cache_lines_anywhere() {
+        let size = std::mem::size_of::<TcpTracker>();
+        let align = std::mem::align_of::<TcpTracker>();
+        assert_eq!(size, 96);
+        assert_eq!(align, 32);
+        // Entries of an array start at multiples of 96 bytes from an
+        // aligned base: each must lie within two lines.
+        for entry in 0..4 {
+            let start = entry * size % crate::prefetch::CACHE_LINE_BYTES;
+            assert!(start + size <= 2 * crate::prefetch::CACHE_LINE_BYTES, "entry {entry} starts at {start}");
+        }
+    }
+
+    #[test]
+    fn new_tracker_reports_no_window_scale() {
+        let summary = TcpTracker::default().summary();
+        assert_eq!(summary.src.window_scale, None);
+        assert!(summary.src.is_empty());
+        assert!(summary.dst.is_empty());
+        assert_eq!(summary.status, 0);
+    }
+
+    #[test]
+    fn marks_stay_out_of_the_reported_status() {
+        use tcp_flag::*;
+        let mut tracker = TcpTracker::default();
+        tracker.update(Side::Source, &segment(SYN, 100, 0), 0, 0, 1_000);
+        tracker.update(Side::Destination, &segment(SYN | ACK, 500, 101), 0, 0, 2_000);
+        tracker.update(Side::Source, &segment(ACK | FIN, 101, 501), 0, 0, 3_000);
+        assert_eq!(tracker.summary().status & mark::ALL, 0);
+        assert_ne!(tracker.status & mark::ALL, 0);
+    }
+
+    #[test]
+    fn late_syn_keeps_syn_ack_time() {
+        use tcp_flag::*;
+        let mut tracker = TcpTracker::default();
+        tracker.update(Side::Destination, &segment(SYN | ACK, 500, 101), 0, 0, 10_000);
+        tracker.update(Side::Source, &segment(SYN, 100, 0), 0, 0, 20_000);
+        tracker.update(Side::Source, &segment(ACK, 101, 501), 0, 0, 35_000);
+        assert_eq!(tracker.summary().syn_to_syn_ack_ns, None);
+        assert_eq!(tracker.summary().syn_ack_to_ack_ns, Some(25_000));
+    }
+
+    #[test]
+    fn window_scale_per_side() {
+        let mut tracker = TcpTracker::default();
+        let mut syn = segment(tcp_flag::SYN, 100, 0);
+        syn.window_scale = Some(7);
+        tracker.update(Side::Source, &syn, 0, 0, 1);
+        tracker.update(Side::Destination, &segment(tcp_flag::SYN | tcp_flag::ACK, 500, 101), 0, 0, 2);
+        assert_eq!(tracker.summary().src.window_scale, Some(7));
+        assert_eq!(tracker.summary().dst.window_scale, None);
     }
 
     #[test]
