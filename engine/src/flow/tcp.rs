@@ -19,11 +19,11 @@ pub enum Side {
 /// TCP state of one flow, updated segment by segment.
 ///
 /// The tracker packs both directions side by side, indexed by [`Side`],
-/// and keeps its presence bits in the top byte of the status word, so that
+/// and keeps its presence bits in the top bits of the status word, so that
 /// it fits in 96 bytes. Aligned to 32 bytes, every tracker then spans two
 /// cache lines, as a 128-byte tracker aligned to 64 would, with a quarter
 /// less memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(align(32))]
 pub struct TcpTracker {
     /// Sequence state of each side.
@@ -37,7 +37,7 @@ pub struct TcpTracker {
     /// Handshake intervals in microseconds, Argus's unit, saturated.
     syn_to_syn_ack_us: u32,
     syn_ack_to_ack_us: u32,
-    /// [`tcp_status`] bits in the low 24 bits, [`mark`] bits in the top 8.
+    /// [`tcp_status`] bits in the low bits, [`mark`] bits above them.
     status: u32,
     /// Sequence number after each side's FIN.
     fin_seq: [u32; 2],
@@ -47,27 +47,9 @@ pub struct TcpTracker {
     window: [u16; 2],
     /// OR of the TCP flags each side sent.
     flags: [u8; 2],
-    /// Window scale shift each side announced, or [`NO_WINDOW_SCALE`].
+    /// Window scale shift each side announced, as sent, when its
+    /// [`mark::SRC_WINDOW_SCALE`] or [`mark::DST_WINDOW_SCALE`] bit is set.
     window_scale: [u8; 2],
-}
-
-impl Default for TcpTracker {
-    /// Returns a tracker that has seen no segment.
-    fn default() -> Self {
-        TcpTracker {
-            seq: [SequenceState::default(); 2],
-            last_ns: [0; 2],
-            handshake_ns: 0,
-            syn_to_syn_ack_us: 0,
-            syn_ack_to_ack_us: 0,
-            status: 0,
-            fin_seq: [0; 2],
-            options: [0; 2],
-            window: [0; 2],
-            flags: [0; 2],
-            window_scale: [NO_WINDOW_SCALE; 2],
-        }
-    }
 }
 
 /// Sequence numbers and counters of one side.
@@ -85,12 +67,10 @@ struct SequenceState {
     out_of_order_pkts: u32,
 }
 
-/// A window scale value that no side can announce (RFC 7323 caps the
-/// shift at 14), standing for none.
-const NO_WINDOW_SCALE: u8 = u8::MAX;
-
-/// Bits of the status word above the 24 that [`tcp_status`] uses.
+/// Bits of the status word above those that [`tcp_status`] uses.
 mod mark {
+    pub const SRC_WINDOW_SCALE: u32 = 1 << 22;
+    pub const DST_WINDOW_SCALE: u32 = 1 << 23;
     pub const SYN_TIME: u32 = 1 << 24;
     pub const SYN_ACK_TIME: u32 = 1 << 25;
     pub const SYN_TO_SYN_ACK: u32 = 1 << 26;
@@ -100,11 +80,11 @@ mod mark {
     pub const SRC_SEEN: u32 = 1 << 30;
     pub const DST_SEEN: u32 = 1 << 31;
     /// Every mark bit.
-    pub const ALL: u32 = 0xff00_0000;
+    pub const ALL: u32 = 0xffc0_0000;
 }
 
 // The highest status bit must stay below the marks.
-const _: () = assert!(tcp_status::DST_OUT_OF_ORDER < mark::SYN_TIME);
+const _: () = assert!(tcp_status::DST_OUT_OF_ORDER < mark::SRC_WINDOW_SCALE);
 
 /// Returns true when sequence number `a` is after `b`, modulo 2^32 (RFC 1982
 /// serial number arithmetic, as TCP uses it).
@@ -122,6 +102,13 @@ impl Side {
         match self {
             Side::Source => 0,
             Side::Destination => 1,
+        }
+    }
+
+    fn window_scale_mark(self) -> u32 {
+        match self {
+            Side::Source => mark::SRC_WINDOW_SCALE,
+            Side::Destination => mark::DST_WINDOW_SCALE,
         }
     }
 }
@@ -153,7 +140,7 @@ impl TcpTracker {
             next_seq: seq.next_seq,
             last_ack: seq.last_ack,
             window: self.window[index],
-            window_scale: (self.window_scale[index] != NO_WINDOW_SCALE).then_some(self.window_scale[index]),
+            window_scale: self.has(side.window_scale_mark()).then_some(self.window_scale[index]),
             retransmitted_pkts: seq.retransmitted_pkts,
             out_of_order_pkts: seq.out_of_order_pkts,
             last_ns: self.last_ns[index],
@@ -204,6 +191,7 @@ impl TcpTracker {
         self.last_ns[index] = time_ns;
         if let Some(shift) = tcp.window_scale {
             self.window_scale[index] = shift;
+            self.status |= side.window_scale_mark();
         }
         let seq = &mut self.seq[index];
         if is_ack {
@@ -432,6 +420,18 @@ mod tests {
         tracker.update(Side::Source, &segment(ACK, 101, 501), 0, 0, 35_000);
         assert_eq!(tracker.summary().syn_to_syn_ack_ns, None);
         assert_eq!(tracker.summary().syn_ack_to_ack_ns, Some(25_000));
+    }
+
+    #[test]
+    fn window_scale_kept_as_sent() {
+        let mut tracker = TcpTracker::default();
+        let mut syn = segment(tcp_flag::SYN, 100, 0);
+        syn.window_scale = Some(u8::MAX);
+        tracker.update(Side::Source, &syn, 0, 0, 1);
+        assert_eq!(tracker.summary().src.window_scale, Some(u8::MAX));
+        syn.window_scale = Some(0);
+        tracker.update(Side::Destination, &syn, 0, 0, 2);
+        assert_eq!(tracker.summary().dst.window_scale, Some(0));
     }
 
     #[test]
