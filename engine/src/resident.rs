@@ -57,8 +57,8 @@ const AHEAD_STEP_BYTES: usize = 2 << 20;
 ///
 /// Each step stalls the batch that takes it. On that machine the largest
 /// small64 batch took 9 to 11 ms with steps, against 0.4 to 4 ms with page
-/// faults (3 runs each). So nauditd uses it only for reading files, where
-/// nothing is lost while a batch waits.
+/// faults (3 runs each). So it is off unless [`crate::flow::ShardConfig`]
+/// sets `resident_ahead`, which nauditd does for file input only.
 ///
 /// NOTE: on that machine single runs varied widely, up to 1.3 times the
 /// time of the 4 KiB pages, most likely while the host backed fresh huge

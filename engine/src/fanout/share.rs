@@ -16,8 +16,8 @@ use crate::source::{BatchStatus, PacketSource, SourceCounters, SourceError};
 
 /// One worker's share of an input that each worker reads on its own.
 ///
-/// Most packets are hashed from their headers by [`quick_worker_hash`];
-/// the rest are decoded here and again by the worker.
+/// [`packet_worker_hash`] hashes most packets from their headers. It
+/// decodes the rest here, and the worker decodes them again.
 pub struct FlowShare<S: PacketSource> {
     inner: S,
     index: usize,

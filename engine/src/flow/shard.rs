@@ -548,7 +548,7 @@ impl FlowShard {
             self.evict_least_recent(sink);
         }
         let state = FlowState::new(key, direction, packet.decoded, &mut self.tables);
-        let class = TimeoutClass::of(&key);
+        let class = state.class;
         let slot = match self.free_slots.pop() {
             Some(slot) => {
                 self.slots[slot as usize].state = state;

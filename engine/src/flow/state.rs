@@ -22,9 +22,9 @@ pub struct PacketFacts<'d> {
     pub decoded: &'d Decoded,
 }
 
-/// Counters and attributes of the current report interval. The interval's
-/// last packet is the flow's last packet, so its last time is
-/// [`FlowState::last_ns`].
+/// Counters and attributes of the current report interval. Once the
+/// interval has a packet, its last packet is the flow's last packet, so it
+/// keeps no last time of its own and uses [`FlowState::last_ns`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Interval {
     first_ns: u64,

@@ -19,10 +19,8 @@ pub enum Side {
 /// TCP state of one flow, updated segment by segment.
 ///
 /// The tracker packs both directions side by side, indexed by [`Side`],
-/// and keeps its presence bits in the top bits of the status word, so that
-/// it fits in 96 bytes. Aligned to 32 bytes, every tracker then spans two
-/// cache lines, as a 128-byte tracker aligned to 64 would, with a quarter
-/// less memory.
+/// and keeps its presence bits in the top bits of the status word. That
+/// fits it in 96 bytes, and aligned to 32 bytes it spans two cache lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(align(32))]
 pub struct TcpTracker {
@@ -114,7 +112,7 @@ impl Side {
 }
 
 impl TcpTracker {
-    /// The state to put in a record. The handshake intervals keep
+    /// Returns the state to put in a record. The handshake intervals keep
     /// microsecond precision, which is what Argus records carry.
     pub fn summary(&self) -> TcpSummary {
         TcpSummary {
