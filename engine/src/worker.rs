@@ -25,8 +25,9 @@ const WINDOW_PACKETS: usize = 8;
 /// the others within noise, and other CPUs may prefer other distances.
 const SLOT_PREFETCH_DISTANCE: usize = 4;
 /// How many packets before its accounting the TCP tracker of a packet's flow
-/// and the list links of the flow's neighbours are prefetched, once its slot
-/// and its own links have had time to arrive.
+/// and, when the packet will likely move the flow in its list, the links of
+/// the flow's list neighbours are prefetched, once its slot and its own
+/// links have had time to arrive.
 const TABLES_PREFETCH_DISTANCE: usize = 2;
 
 /// A packet decoded ahead of its accounting, with its flow key.
@@ -112,10 +113,11 @@ impl Worker {
                 }
             }
 
-            if position + TABLES_PREFETCH_DISTANCE < batch.len() {
+            if let Some(later) = batch.get(position + TABLES_PREFETCH_DISTANCE) {
                 let ahead = &self.window[(position + TABLES_PREFETCH_DISTANCE) % WINDOW_PACKETS];
                 if let Some(slot) = ahead.candidate_slot {
-                    self.shard.prefetch_flow_tables(slot);
+                    let facts = PacketFacts { time_ns: later.timestamp_ns, bytes: 0, decoded: &ahead.decoded };
+                    self.shard.prefetch_flow_tables(slot, &facts);
                 }
             }
 

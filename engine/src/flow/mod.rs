@@ -12,6 +12,7 @@ mod key_hash;
 pub mod pool;
 pub mod prepared;
 pub mod record;
+pub mod relink;
 pub mod shard;
 pub mod side;
 pub mod state;

@@ -3,7 +3,8 @@
 //! Flow state lives in a slot array reserved at start, with TCP trackers
 //! and rare fields in the pools of [`FlowTables`]. A hash index
 //! ([`FlowIndex`]) maps canonical keys to slots. Each timeout class keeps
-//! its flows in a doubly linked list in order of last activity, with the
+//! its flows in a doubly linked list in order of last activity, to within
+//! the class's relink granularity ([`crate::flow::relink`]), with the
 //! links in an array of their own. Idle flows are thus found at the list
 //! heads, and the least recently active flow is the one evicted when the
 //! shard is full. A FIFO of interval start times finds the flows whose
@@ -24,6 +25,7 @@ use crate::prefetch::prefetch_value;
 use crate::resident::ResidentAhead;
 use crate::flow::prepared::PreparedKey;
 use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
+use crate::flow::relink::{crosses_epoch, relink_shift};
 use crate::flow::state::{FlowState, PacketFacts};
 use crate::flow::timeouts::{TimeoutClass, Timeouts};
 
@@ -202,6 +204,8 @@ pub struct FlowShard {
     index: FlowIndex,
     tables: FlowTables,
     lists: [List; TimeoutClass::COUNT],
+    /// Per class, the shift that gives a packet time's relink epoch.
+    relink_shifts: [u32; TimeoutClass::COUNT],
     interval_starts: VecDeque<IntervalStart>,
     fragments: FragmentTable,
     expired_fragments: Vec<PendingFragment>,
@@ -228,6 +232,7 @@ impl FlowShard {
             index: FlowIndex::new(capacity),
             tables: FlowTables::with_capacity(capacity, config.resident_ahead),
             lists: [List { head: NO_SLOT, tail: NO_SLOT }; TimeoutClass::COUNT],
+            relink_shifts: TimeoutClass::ALL.map(|class| relink_shift(class_timeout_ns(&config, class))),
             interval_starts: VecDeque::with_capacity(capacity),
             fragments: FragmentTable::new(config.capacity_datagrams, config.timeouts.fragment_idle_ns),
             expired_fragments: Vec::with_capacity(crate::flow::fragments::MAX_PENDING_FRAGMENTS),
@@ -403,10 +408,11 @@ impl FlowShard {
     /// the shard, as at the end of input or on a signal.
     ///
     /// The flows go out in the order of the expiry lists, as they would
-    /// expire. Unlike expiring one at a time, this removes no index entry and
-    /// relinks no list, and empties both at the end instead. It also prefetches the
-    /// slots and TCP trackers a few flows ahead, because a shard with many
-    /// flows has most of them out of the cache.
+    /// expire. A flow that went idle but waits behind a busier one in its
+    /// list ends as idle. Unlike expiring one at a time, this removes no
+    /// index entry and relinks no list, and empties both at the end instead.
+    /// It also prefetches the slots and TCP trackers a few flows ahead,
+    /// because a shard with many flows has most of them out of the cache.
     pub fn flush(&mut self, sink: &mut impl RecordSink) {
         self.fragments.drain(&mut self.expired_fragments);
         self.count_expired_fragments(sink);
@@ -428,6 +434,8 @@ impl FlowShard {
             }
             let cause = if self.slots[slot as usize].state.is_closed() {
                 RecordCause::Closed
+            } else if self.is_idle(slot) {
+                RecordCause::IdleTimeout
             } else {
                 RecordCause::Shutdown
             };
@@ -440,15 +448,15 @@ impl FlowShard {
     }
 
     fn class_timeout_ns(&self, class: TimeoutClass) -> u64 {
-        let timeouts = &self.config.timeouts;
-        match class {
-            TimeoutClass::Tcp => timeouts.tcp_idle_ns,
-            TimeoutClass::OtherIp => timeouts.ip_idle_ns,
-            TimeoutClass::Icmp => timeouts.icmp_idle_ns,
-            TimeoutClass::Arp => timeouts.arp_idle_ns,
-            TimeoutClass::Layer2 => timeouts.other_idle_ns,
-            TimeoutClass::Closed => self.config.closed_linger_ns,
-        }
+        class_timeout_ns(&self.config, class)
+    }
+
+    /// True when the flow in `slot` went idle before the shard's clock: its
+    /// idle pass is due, but the relink granularity left it behind a flow
+    /// that is not idle.
+    fn is_idle(&self, slot: u32) -> bool {
+        let state = &self.slots[slot as usize].state;
+        state.last_ns.saturating_add(self.class_timeout_ns(state.class)) < self.clock_ns
     }
 
     /// Accounts a packet to the flow of its prepared key, or to the flow
@@ -504,17 +512,30 @@ impl FlowShard {
         Some(slot)
     }
 
-    /// Starts loading into the cache what accounting a packet to the flow in
-    /// `slot` touches outside the slot: its TCP tracker, and the links of its
-    /// two list neighbours, which moving the flow to the list's tail
-    /// rewrites. `slot` is as [`FlowShard::prefetch_flow`] returned it. The
-    /// slot and its links are read to find them, so they should be in the
-    /// cache already. A slot reused or a list changed since costs only a
-    /// wasted prefetch.
+    /// Starts loading into the cache what accounting `packet` to the flow in
+    /// `slot` touches outside the slot: its TCP tracker, and, when the packet
+    /// will likely move the flow to its list's tail, the links of the flow's
+    /// two list neighbours, which the move rewrites. A packet moves its flow
+    /// when it starts a new relink epoch or closes the flow, and a FIN, a
+    /// reset or any packet after a FIN counts as likely to close it. `slot`
+    /// is as [`FlowShard::prefetch_flow`] returned it. The slot and its links
+    /// are read, so they should be in the cache already. A slot reused or a
+    /// list changed since costs only a wasted prefetch.
     #[inline]
-    pub fn prefetch_flow_tables(&self, slot: u32) {
-        if let (Some(entry), Some(links)) = (self.slots.get(slot as usize), self.links.get(slot as usize)) {
-            self.tables.prefetch_tcp(entry.state.tcp_handle());
+    pub fn prefetch_flow_tables(&self, slot: u32, packet: &PacketFacts<'_>) {
+        let Some(entry) = self.slots.get(slot as usize) else {
+            return;
+        };
+        let state = &entry.state;
+        self.tables.prefetch_tcp(state.tcp_handle());
+        let shift = self.relink_shifts[state.class as usize];
+        let tcp_flags = match &packet.decoded.transport {
+            Transport::Tcp(tcp) => tcp.flags,
+            _ => 0,
+        };
+        let moves = crosses_epoch(state.last_ns, state.last_ns.max(packet.time_ns), shift)
+            || state.may_close_with(tcp_flags);
+        if let (true, Some(links)) = (moves, self.links.get(slot as usize)) {
             for neighbour in [links.prev, links.next] {
                 if let Some(neighbour_links) = self.links.get(neighbour as usize) {
                     prefetch_value(neighbour_links);
@@ -594,6 +615,7 @@ impl FlowShard {
         let entry = &mut self.slots[slot as usize];
         let was_empty = entry.state.interval_is_empty();
         let was_closed = entry.state.is_closed();
+        let last_before_ns = entry.state.last_ns;
         entry.state.add_packet(packet, direction, &mut self.tables);
         if let FlowKey::Infiniband { .. } = entry.state.key {
             self.ib.add_packet(slot, direction == entry.state.source_direction, packet.decoded);
@@ -609,7 +631,9 @@ impl FlowShard {
         if !was_closed && class == TimeoutClass::Closed {
             self.counters.flows_closed += 1;
         }
-        if self.lists[class as usize].tail != slot {
+        let moves = class != entry.state.class
+            || crosses_epoch(last_before_ns, entry.state.last_ns, self.relink_shifts[class as usize]);
+        if moves && self.lists[class as usize].tail != slot {
             self.unlink(slot);
             self.link_tail(slot, class);
         }
@@ -757,5 +781,18 @@ impl FlowShard {
         }
         self.slots[slot as usize].state.class = class;
         self.links[slot as usize] = Links { prev: old_tail, next: NO_SLOT };
+    }
+}
+
+/// Returns the idle timeout of `class` under `config`.
+fn class_timeout_ns(config: &ShardConfig, class: TimeoutClass) -> u64 {
+    let timeouts = &config.timeouts;
+    match class {
+        TimeoutClass::Tcp => timeouts.tcp_idle_ns,
+        TimeoutClass::OtherIp => timeouts.ip_idle_ns,
+        TimeoutClass::Icmp => timeouts.icmp_idle_ns,
+        TimeoutClass::Arp => timeouts.arp_idle_ns,
+        TimeoutClass::Layer2 => timeouts.other_idle_ns,
+        TimeoutClass::Closed => config.closed_linger_ns,
     }
 }

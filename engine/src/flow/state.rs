@@ -42,6 +42,11 @@ impl Interval {
 const TCP_CLOSED: u8 = 1 << 0;
 /// An ARP request got its reply.
 const ARP_ANSWERED: u8 = 1 << 1;
+/// Both ends of the conversation are over.
+const CLOSED: u8 = TCP_CLOSED | ARP_ANSWERED;
+/// A TCP FIN passed: the connection is closing, so a later packet may
+/// close it.
+const TCP_FIN_SEEN: u8 = 1 << 2;
 
 /// One flow as a shard holds it.
 ///
@@ -148,7 +153,16 @@ impl FlowState {
     /// True once the conversation is over: a TCP connection closed (FINs
     /// acknowledged or a reset), or an ARP request was answered.
     pub fn is_closed(&self) -> bool {
-        self.closed != 0
+        self.closed & CLOSED != 0
+    }
+
+    /// True when a packet with TCP `tcp_flags` may close the flow, as a FIN
+    /// or a reset does, or any packet after a FIN. It guesses, for
+    /// prefetching only.
+    #[inline]
+    pub fn may_close_with(&self, tcp_flags: u8) -> bool {
+        let closing_flags = crate::decode::tcp_flag::FIN | crate::decode::tcp_flag::RST;
+        self.closed & CLOSED == 0 && (self.closed & TCP_FIN_SEEN != 0 || tcp_flags & closing_flags != 0)
     }
 
     fn extras<'t>(&self, tables: &'t FlowTables) -> Option<&'t FlowExtras> {
@@ -268,6 +282,9 @@ impl FlowState {
             tracker.update(side, tcp, tos, decoded.app_bytes, packet.time_ns);
             if tracker.is_closed() {
                 self.closed |= TCP_CLOSED;
+            }
+            if tcp.flags & crate::decode::tcp_flag::FIN != 0 {
+                self.closed |= TCP_FIN_SEEN;
             }
         }
     }
