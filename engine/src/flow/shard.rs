@@ -182,15 +182,30 @@ struct List {
     tail: u32,
 }
 
-/// A report interval that started at `first_ns` in `slot`, for the status
-/// FIFO. An entry is stale when its slot has started another interval
-/// since, of the same flow or of a flow that reused the slot. A stale entry
-/// is skipped, unless that interval started at the same time, and then its
-/// report falls due at the same time anyway.
+/// A report interval that started in `slot`, for the status FIFO, in 8
+/// bytes. The entry keeps the start time only as a [`start_mark`]. So it is
+/// read together with its slot, whose interval contains the full time.
+///
+/// An entry is stale when its slot has started another interval since, of
+/// the same flow or of a flow that reused the slot; the marks then differ,
+/// and the entry is dropped. Two marks are equal only for intervals that
+/// started less than 2^16 ns apart or about 3.3 days apart (2^48 ns). Then
+/// the stale entry stands for the new interval, which is due at most
+/// 2^16 ns later (or is due already), and holds back the reports queued
+/// behind it by that much.
 #[derive(Clone, Copy, Debug)]
 struct IntervalStart {
     slot: u32,
-    first_ns: u64,
+    start_mark: u32,
+}
+
+/// Bits of an interval's start time that its [`start_mark`] drops.
+const START_MARK_SHIFT: u32 = 16;
+
+/// Returns the mark of an interval that started at `first_ns`: its start
+/// time in units of 2^16 ns, wrapped to 32 bits.
+fn start_mark(first_ns: u64) -> u32 {
+    (first_ns >> START_MARK_SHIFT) as u32
 }
 
 /// All flows of one worker.
@@ -374,7 +389,9 @@ impl FlowShard {
     fn emit_due_status_reports(&mut self, now_ns: u64, sink: &mut impl RecordSink) {
         let interval_ns = self.config.timeouts.status_interval_ns;
         while let Some(start) = self.interval_starts.front().copied() {
-            if start.first_ns.saturating_add(interval_ns) > now_ns {
+            let state = &self.slots[start.slot as usize].state;
+            let current = !state.interval_is_empty() && start_mark(state.interval_first_ns()) == start.start_mark;
+            if current && state.interval_first_ns().saturating_add(interval_ns) > now_ns {
                 break;
             }
             self.interval_starts.pop_front();
@@ -386,9 +403,6 @@ impl FlowShard {
             if let Some(ahead) = self.interval_starts.get(BURST_TABLES_PREFETCH_DISTANCE - 1) {
                 self.tables.prefetch_tcp(self.slots[ahead.slot as usize].state.tcp_handle());
             }
-            let slot = &self.slots[start.slot as usize];
-            let current = !slot.state.interval_is_empty()
-                && slot.state.interval_first_ns() == start.first_ns;
             if current && self.status_due_before_idle(start.slot) {
                 self.emit_status(start.slot, sink);
             }
@@ -416,16 +430,20 @@ impl FlowShard {
     pub fn flush(&mut self, sink: &mut impl RecordSink) {
         self.fragments.drain(&mut self.expired_fragments);
         self.count_expired_fragments(sink);
-        let mut order = Vec::with_capacity(self.index.len());
+        // The free list takes the flows in list order: it reserved room for
+        // every slot, and they are all free once the flush is done.
+        let first_held = self.free_slots.len();
         for list in &mut self.lists {
             let mut slot = list.head;
             while slot != NO_SLOT {
-                order.push(slot);
+                self.free_slots.push(slot);
                 slot = self.links[slot as usize].next;
             }
             *list = List { head: NO_SLOT, tail: NO_SLOT };
         }
-        for (position, &slot) in order.iter().enumerate() {
+        for position in first_held..self.free_slots.len() {
+            let order = &self.free_slots;
+            let slot = order[position];
             if let Some(&ahead) = order.get(position + BURST_SLOT_PREFETCH_DISTANCE) {
                 prefetch_value(&self.slots[ahead as usize]);
             }
@@ -441,7 +459,6 @@ impl FlowShard {
             };
             self.retire(slot, cause, sink);
             self.links[slot as usize] = UNLINKED;
-            self.free_slots.push(slot);
         }
         self.index.clear();
         self.interval_starts.clear();
@@ -451,9 +468,9 @@ impl FlowShard {
         class_timeout_ns(&self.config, class)
     }
 
-    /// True when the flow in `slot` went idle before the shard's clock: its
-    /// idle pass is due, but the relink granularity left it behind a flow
-    /// that is not idle.
+    /// Returns true when the flow in `slot` went idle before the shard's
+    /// clock. Such a flow is still held when the relink granularity left it
+    /// behind a flow that is not idle.
     fn is_idle(&self, slot: u32) -> bool {
         let state = &self.slots[slot as usize].state;
         state.last_ns.saturating_add(self.class_timeout_ns(state.class)) < self.clock_ns
@@ -513,9 +530,9 @@ impl FlowShard {
     }
 
     /// Starts loading into the cache what accounting `packet` to the flow in
-    /// `slot` touches outside the slot: its TCP tracker, and, when the packet
-    /// will likely move the flow to its list's tail, the links of the flow's
-    /// two list neighbours, which the move rewrites. A packet moves its flow
+    /// `slot` touches outside the slot. That is its TCP tracker, and the
+    /// links of the flow's two list neighbours when the packet will likely
+    /// move the flow to its list's tail, which rewrites them. A packet moves its flow
     /// when it starts a new relink epoch or closes the flow, and a FIN, a
     /// reset or any packet after a FIN counts as likely to close it. `slot`
     /// is as [`FlowShard::prefetch_flow`] returned it. The slot and its links
@@ -621,10 +638,7 @@ impl FlowShard {
             self.ib.add_packet(slot, direction == entry.state.source_direction, packet.decoded);
         }
         if was_empty {
-            self.interval_starts.push_back(IntervalStart {
-                slot,
-                first_ns: entry.state.interval_first_ns(),
-            });
+            self.interval_starts.push_back(IntervalStart { slot, start_mark: start_mark(entry.state.interval_first_ns()) });
         }
 
         let class = if entry.state.is_closed() { TimeoutClass::Closed } else { entry.state.class };

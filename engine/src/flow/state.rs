@@ -156,8 +156,8 @@ impl FlowState {
         self.closed & CLOSED != 0
     }
 
-    /// True when a packet with TCP `tcp_flags` may close the flow, as a FIN
-    /// or a reset does, or any packet after a FIN. It guesses, for
+    /// Returns true when a packet with TCP `tcp_flags` may close the flow: a
+    /// FIN, a reset, or any packet after a FIN. It is a guess for
     /// prefetching only.
     #[inline]
     pub fn may_close_with(&self, tcp_flags: u8) -> bool {
