@@ -78,7 +78,8 @@ impl RecordSink for Vec<FlowRecord> {
 #[derive(Clone, Copy, Debug)]
 pub struct ShardConfig {
     /// Most flows held at once; a new flow beyond this evicts the least
-    /// recently active one.
+    /// recently active one, to within the relink granularity
+    /// ([`crate::flow::relink`]).
     pub capacity_flows: usize,
     /// Most fragmented datagrams tracked at once.
     pub capacity_datagrams: usize,
