@@ -245,8 +245,10 @@ impl BenchReport {
             page,
             "Every number is CPU time (user + system, from `wait4`) of one run over the whole capture file, so it \
              includes start-up, reading the file and writing records to `/dev/null`. \"pps/core\" is packets per CPU \
-             second from the median run; \"ns/pkt\" is CPU nanoseconds per packet as min / median. Ratios compare \
-             nauditd's first row with Argus on the same capture; above 1 means nauditd does better.\n"
+             second from the median run; \"ns/pkt\" is CPU nanoseconds per packet as min / median. Ratios to Argus \
+             compare nauditd's first row with Argus on the same capture; above 1 means nauditd does better. \
+             \"nauditd ÷ table floor ns/pkt\" divides nauditd's cost by the floor's, so above 1 means nauditd is \
+             slower.\n"
         );
     }
 

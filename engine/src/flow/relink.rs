@@ -10,7 +10,8 @@
 //! granularity after the time it moved. The list is thus in order of last
 //! activity to within one granularity, and the idle pass, which stops at
 //! the first head that is not idle, emits a flow at most one granularity
-//! after it went idle.
+//! after it went idle. A flow that closes still moves at once, to the list
+//! of closed flows.
 //!
 //! The granularity is the largest power of two no greater than a
 //! [`RELINK_FRACTION`]th of the class's timeout: about 1.07 seconds for
@@ -25,8 +26,9 @@ pub const RELINK_FRACTION: u64 = 32;
 
 /// Returns the shift that turns a packet time into its relink epoch for a
 /// class with `timeout_ns`. It is the log2 of the largest power of two no
-/// greater than `timeout_ns / RELINK_FRACTION`. A shorter timeout gets 0,
-/// which moves the flow whenever its last time changes.
+/// greater than `timeout_ns / RELINK_FRACTION`. A timeout shorter than
+/// `RELINK_FRACTION` nanoseconds gets 0, which moves the flow whenever its
+/// last time changes.
 pub fn relink_shift(timeout_ns: u64) -> u32 {
     let granularity_ns = timeout_ns / RELINK_FRACTION;
     if granularity_ns == 0 {
