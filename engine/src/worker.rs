@@ -116,8 +116,7 @@ impl Worker {
             if let Some(later) = batch.get(position + TABLES_PREFETCH_DISTANCE) {
                 let ahead = &self.window[(position + TABLES_PREFETCH_DISTANCE) % WINDOW_PACKETS];
                 if let Some(slot) = ahead.candidate_slot {
-                    let facts = PacketFacts { time_ns: later.timestamp_ns, bytes: 0, decoded: &ahead.decoded };
-                    self.shard.prefetch_flow_tables(slot, &facts);
+                    self.shard.prefetch_flow_tables(slot, later.timestamp_ns, &ahead.decoded);
                 }
             }
 

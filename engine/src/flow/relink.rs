@@ -96,24 +96,27 @@ mod tests {
             .collect()
     }
 
-    /// Starts flow 1000, then flow 2000, then sends flow 1000 a packet in
-    /// the same epoch as its first, so that it stays ahead of flow 2000 in
-    /// the list. Then advances the clock to just after flow 2000's idle
-    /// timeout.
-    fn idle_flow_behind_busy_one(shard: &mut FlowShard, records: &mut Vec<FlowRecord>) {
-        send(shard, 1000, 0, records);
-        send(shard, 2000, 100_000, records);
-        send(shard, 1000, 200_000, records);
+    /// Returns a shard where flow 2000 is idle behind flow 1000, with the
+    /// records emitted so far (none). Flow 1000 starts first and gets a
+    /// second packet in the same epoch as its first, after flow 2000
+    /// started, so it stays ahead in the list. The clock ends just after
+    /// flow 2000's idle timeout.
+    fn idle_flow_behind_busy_one() -> (FlowShard, Vec<FlowRecord>) {
+        let mut shard = shard();
+        let mut records = Vec::new();
+        send(&mut shard, 1000, 0, &mut records);
+        send(&mut shard, 2000, 100_000, &mut records);
+        send(&mut shard, 1000, 200_000, &mut records);
         assert!(200_000 < 1 << relink_shift(UDP_IDLE_NS), "one epoch");
-        shard.advance_time(100_000 + UDP_IDLE_NS + 1, records);
+
+        shard.advance_time(100_000 + UDP_IDLE_NS + 1, &mut records);
+        assert!(records.is_empty(), "the idle flow waits for the head: {records:?}");
+        (shard, records)
     }
 
     #[test]
     fn idle_flow_waits_for_the_head() {
-        let mut shard = shard();
-        let mut records = Vec::new();
-        idle_flow_behind_busy_one(&mut shard, &mut records);
-        assert!(records.is_empty(), "{records:?}");
+        let (mut shard, mut records) = idle_flow_behind_busy_one();
 
         shard.advance_time(200_000 + UDP_IDLE_NS + 1, &mut records);
         assert_eq!(
@@ -137,10 +140,7 @@ mod tests {
 
     #[test]
     fn flush_ends_waiting_idle_flow_as_idle() {
-        let mut shard = shard();
-        let mut records = Vec::new();
-        idle_flow_behind_busy_one(&mut shard, &mut records);
-        assert!(records.is_empty(), "{records:?}");
+        let (mut shard, mut records) = idle_flow_behind_busy_one();
 
         shard.flush(&mut records);
         assert_eq!(

@@ -14,7 +14,7 @@
 
 use std::collections::VecDeque;
 
-use crate::decode::{Fragment, IpInfo, Network, QuotedPacket, Transport};
+use crate::decode::{Decoded, Fragment, IpInfo, Network, QuotedPacket, Transport};
 use crate::flow::extras::FlowTables;
 use crate::flow::fragments::{DatagramKey, FragmentOutcome, FragmentTable, PendingFragment};
 use crate::flow::gre_keys::GreKeyPairing;
@@ -188,8 +188,8 @@ struct List {
 /// read together with its slot, whose interval contains the full time.
 ///
 /// An entry is stale when its slot has started another interval since, of
-/// the same flow or of a flow that reused the slot; the marks then differ,
-/// and the entry is dropped. Two marks are equal only for intervals that
+/// the same flow or of a flow that reused the slot. The marks then differ,
+/// so the entry is dropped. Two marks are equal only for intervals that
 /// started less than 2^16 ns apart or about 3.3 days apart (2^48 ns). Then
 /// the stale entry stands for the new interval, which is due at most
 /// 2^16 ns later (or is due already), and holds back the reports queued
@@ -530,28 +530,31 @@ impl FlowShard {
         Some(slot)
     }
 
-    /// Starts loading into the cache what accounting `packet` to the flow in
-    /// `slot` touches outside the slot. That is its TCP tracker, and the
-    /// links of the flow's two list neighbours when the packet will likely
-    /// move the flow to its list's tail, which rewrites them. A packet moves its flow
-    /// when it starts a new relink epoch or closes the flow, and a FIN, a
-    /// reset or any packet after a FIN counts as likely to close it. `slot`
-    /// is as [`FlowShard::prefetch_flow`] returned it. The slot and its links
-    /// are read, so they should be in the cache already. A slot reused or a
-    /// list changed since costs only a wasted prefetch.
+    /// Starts loading into the cache what accounting the packet of
+    /// `time_ns` and `decoded` to the flow in `slot` touches outside the
+    /// slot. That is the flow's TCP tracker, and the links of its two list
+    /// neighbours when the packet will likely move it to its list's tail,
+    /// which rewrites them.
+    ///
+    /// A packet moves its flow when it starts a new relink epoch or closes
+    /// the flow, and a FIN, a reset or any packet after a FIN counts as
+    /// likely to close it. `slot` is as [`FlowShard::prefetch_flow`]
+    /// returned it. The slot and its links are read, so they should be in
+    /// the cache already. A slot reused or a list changed since costs only a
+    /// wasted prefetch.
     #[inline]
-    pub fn prefetch_flow_tables(&self, slot: u32, packet: &PacketFacts<'_>) {
+    pub fn prefetch_flow_tables(&self, slot: u32, time_ns: u64, decoded: &Decoded) {
         let Some(entry) = self.slots.get(slot as usize) else {
             return;
         };
         let state = &entry.state;
         self.tables.prefetch_tcp(state.tcp_handle());
         let shift = self.relink_shifts[state.class as usize];
-        let tcp_flags = match &packet.decoded.transport {
+        let tcp_flags = match &decoded.transport {
             Transport::Tcp(tcp) => tcp.flags,
             _ => 0,
         };
-        let moves = crosses_epoch(state.last_ns, state.last_ns.max(packet.time_ns), shift)
+        let moves = crosses_epoch(state.last_ns, state.last_ns.max(time_ns), shift)
             || state.may_close_with(tcp_flags);
         if let (true, Some(links)) = (moves, self.links.get(slot as usize)) {
             for neighbour in [links.prev, links.next] {

@@ -42,7 +42,7 @@ impl Interval {
 const TCP_CLOSED: u8 = 1 << 0;
 /// An ARP request got its reply.
 const ARP_ANSWERED: u8 = 1 << 1;
-/// Both ends of the conversation are over.
+/// The marks of a conversation that is over.
 const CLOSED: u8 = TCP_CLOSED | ARP_ANSWERED;
 /// A TCP FIN passed: the connection is closing, so a later packet may
 /// close it.
