@@ -18,29 +18,29 @@ pub enum Side {
 
 /// TCP state of one flow, updated segment by segment.
 ///
-/// The tracker packs both directions side by side, indexed by [`Side`],
-/// and keeps its presence bits in the top bits of the status word. That
-/// fits it in 96 bytes, and aligned to 32 bytes it spans two cache lines.
+/// The tracker packs both directions side by side, indexed by [`Side`], in
+/// one cache line, so that a segment's update loads one line. To fit, it
+/// keeps times in whole microseconds, the unit of Argus records: the
+/// latest segment's time, and how long before it the other side's last
+/// segment came. The handshake intervals are taken from those times, as
+/// argus takes them. Presence bits sit in the top bits of the status word.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(align(32))]
+#[repr(align(64))]
 pub struct TcpTracker {
     /// Sequence state of each side.
     seq: [SequenceState; 2],
-    /// Time of each side's last segment, in nanoseconds since the epoch.
-    last_ns: [u64; 2],
-    /// Time of the source's first SYN until the SYN-ACK arrives, then the
-    /// time of the first SYN-ACK: the start of the handshake interval that
-    /// is still open.
-    handshake_ns: u64,
-    /// Handshake intervals in microseconds, Argus's unit, saturated.
+    /// Time of the latest segment of either side, and the options of each
+    /// side.
+    latest: LatestSegment,
+    /// How many microseconds before the latest segment the other side's
+    /// last segment came, saturated. The [`mark::LATEST_FROM_DST`] bit
+    /// marks which side sent the latest segment.
+    earlier_side_gap_us: u32,
+    /// Handshake intervals in microseconds, saturated.
     syn_to_syn_ack_us: u32,
     syn_ack_to_ack_us: u32,
     /// [`tcp_status`] bits in the low bits, [`mark`] bits above them.
     status: u32,
-    /// Sequence number after each side's FIN.
-    fin_seq: [u32; 2],
-    /// TCP options each side sent, as [`crate::decode::tcp_option`] bits.
-    options: [u16; 2],
     /// Last window each side advertised, unscaled.
     window: [u16; 2],
     /// OR of the TCP flags each side sent.
@@ -50,27 +50,79 @@ pub struct TcpTracker {
     window_scale: [u8; 2],
 }
 
+// One segment's update must load one cache line, and no more.
+const _: () = assert!(std::mem::size_of::<TcpTracker>() == crate::prefetch::CACHE_LINE_BYTES);
+
 /// Sequence numbers and counters of one side.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct SequenceState {
     /// Initial sequence number (from the SYN, else the first segment).
     base_seq: u32,
-    /// Next sequence number expected from this side.
+    /// Next sequence number expected from this side. After this side's
+    /// FIN, its acknowledgment closes this side.
     next_seq: u32,
     /// Last acknowledgment number this side sent.
     last_ack: u32,
-    /// Segments sent again in this interval.
-    retransmitted_pkts: u32,
-    /// Segments sent beyond a gap in this interval.
-    out_of_order_pkts: u32,
+    /// Segments sent again in this interval, saturated.
+    // NOTE: 16-bit counters saturate at 65,535 segments a report interval
+    // (5 s by default), which keeps the tracker in one cache line.
+    retransmitted_pkts: u16,
+    /// Segments sent beyond a gap in this interval, saturated.
+    out_of_order_pkts: u16,
 }
+
+/// The time of a flow's latest segment in whole microseconds since the
+/// epoch, in the low [`LatestSegment::TIME_BITS`] bits, with the
+/// [`crate::decode::tcp_option`] bits that each side sent above them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct LatestSegment(u64);
+
+impl LatestSegment {
+    /// 52 bits of microseconds reach the year 2112, past the last second
+    /// that an Argus record can carry (2106).
+    const TIME_BITS: u32 = 52;
+    const TIME_MASK: u64 = (1 << Self::TIME_BITS) - 1;
+    /// Option bits kept per side: the five of [`crate::decode::tcp_option`].
+    const OPTION_BITS: u32 = 5;
+    const OPTION_MASK: u64 = (1 << Self::OPTION_BITS) - 1;
+
+    fn time_us(self) -> u64 {
+        self.0 & Self::TIME_MASK
+    }
+
+    fn set_time_us(&mut self, time_us: u64) {
+        self.0 = (self.0 & !Self::TIME_MASK) | time_us.min(Self::TIME_MASK);
+    }
+
+    fn option_shift(side: Side) -> u32 {
+        Self::TIME_BITS + Self::OPTION_BITS * side.index() as u32
+    }
+
+    fn options(self, side: Side) -> u16 {
+        ((self.0 >> Self::option_shift(side)) & Self::OPTION_MASK) as u16
+    }
+
+    fn add_options(&mut self, side: Side, options: u16) {
+        self.0 |= (u64::from(options) & Self::OPTION_MASK) << Self::option_shift(side);
+    }
+}
+
+// Every option bit the decoder sets must fit in a side's share.
+const _: () = assert!(
+    (crate::decode::tcp_option::MSS
+        | crate::decode::tcp_option::WINDOW_SCALE
+        | crate::decode::tcp_option::SACK_PERMITTED
+        | crate::decode::tcp_option::SACK
+        | crate::decode::tcp_option::TIMESTAMP) as u64
+        <= LatestSegment::OPTION_MASK
+);
+const _: () = assert!(LatestSegment::TIME_BITS + 2 * LatestSegment::OPTION_BITS <= u64::BITS);
 
 /// Bits of the status word above those that [`tcp_status`] uses.
 mod mark {
     pub const SRC_WINDOW_SCALE: u32 = 1 << 22;
     pub const DST_WINDOW_SCALE: u32 = 1 << 23;
-    pub const SYN_TIME: u32 = 1 << 24;
-    pub const SYN_ACK_TIME: u32 = 1 << 25;
+    pub const LATEST_FROM_DST: u32 = 1 << 24;
     pub const SYN_TO_SYN_ACK: u32 = 1 << 26;
     pub const SYN_ACK_TO_ACK: u32 = 1 << 27;
     pub const SRC_FIN_PENDING: u32 = 1 << 28;
@@ -90,9 +142,9 @@ fn seq_after(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) > 0
 }
 
-/// Returns a duration in whole microseconds, saturated to 32 bits.
-fn whole_microseconds(duration_ns: u64) -> u32 {
-    u32::try_from(duration_ns / 1_000).unwrap_or(u32::MAX)
+/// Returns a count of microseconds saturated to 32 bits.
+fn saturate_us(duration_us: u64) -> u32 {
+    u32::try_from(duration_us).unwrap_or(u32::MAX)
 }
 
 impl Side {
@@ -103,17 +155,31 @@ impl Side {
         }
     }
 
+    fn other(self) -> Side {
+        match self {
+            Side::Source => Side::Destination,
+            Side::Destination => Side::Source,
+        }
+    }
+
     fn window_scale_mark(self) -> u32 {
         match self {
             Side::Source => mark::SRC_WINDOW_SCALE,
             Side::Destination => mark::DST_WINDOW_SCALE,
         }
     }
+
+    fn seen_mark(self) -> u32 {
+        match self {
+            Side::Source => mark::SRC_SEEN,
+            Side::Destination => mark::DST_SEEN,
+        }
+    }
 }
 
 impl TcpTracker {
-    /// Returns the state to put in a record. The handshake intervals keep
-    /// microsecond precision, which is what Argus records carry.
+    /// Returns the state to put in a record. Times have microsecond
+    /// precision, which is what Argus records carry.
     pub fn summary(&self) -> TcpSummary {
         TcpSummary {
             status: self.status & !mark::ALL,
@@ -133,20 +199,89 @@ impl TcpTracker {
         let seq = &self.seq[index];
         TcpDirection {
             flags: self.flags[index],
-            options: self.options[index],
+            options: self.latest.options(side),
             base_seq: seq.base_seq,
             next_seq: seq.next_seq,
             last_ack: seq.last_ack,
             window: self.window[index],
             window_scale: self.has(side.window_scale_mark()).then_some(self.window_scale[index]),
-            retransmitted_pkts: seq.retransmitted_pkts,
-            out_of_order_pkts: seq.out_of_order_pkts,
-            last_ns: self.last_ns[index],
+            retransmitted_pkts: u32::from(seq.retransmitted_pkts),
+            out_of_order_pkts: u32::from(seq.out_of_order_pkts),
+            last_ns: self.last_us(side).map_or(0, |time_us| time_us * 1_000),
         }
     }
 
     fn has(&self, bit: u32) -> bool {
         self.status & bit != 0
+    }
+
+    /// The side that sent the latest segment (the source before any).
+    fn latest_side(&self) -> Side {
+        if self.has(mark::LATEST_FROM_DST) {
+            Side::Destination
+        } else {
+            Side::Source
+        }
+    }
+
+    /// Time of `side`'s last segment in microseconds, if it sent one.
+    fn last_us(&self, side: Side) -> Option<u64> {
+        if !self.has(side.seen_mark()) {
+            return None;
+        }
+        let latest_us = self.latest.time_us();
+        Some(if side == self.latest_side() {
+            latest_us
+        } else {
+            latest_us.saturating_sub(u64::from(self.earlier_side_gap_us))
+        })
+    }
+
+    /// Notes a segment of `side` at `time_us` as that side's last one.
+    ///
+    /// A segment earlier than the other side's last one (a capture whose
+    /// timestamps go back) leaves the other side latest.
+    // NOTE: the gap saturates at about 71.6 minutes; a side silent for
+    // longer while the other sends is then reported that long before the
+    // latest segment.
+    #[inline]
+    fn note_time(&mut self, side: Side, time_us: u64) {
+        let time_us = time_us.min(LatestSegment::TIME_MASK);
+        let latest_us = self.latest.time_us();
+        if time_us >= latest_us {
+            // The common case. Before the first segment the latest time is
+            // 0 and the gap means nothing until the other side is seen,
+            // when it is set.
+            let advance_us = time_us - latest_us;
+            if side == self.latest_side() {
+                self.earlier_side_gap_us = self.earlier_side_gap_us.saturating_add(saturate_us(advance_us));
+            } else {
+                self.earlier_side_gap_us = saturate_us(advance_us);
+                self.set_latest_side(side);
+            }
+            self.latest.set_time_us(time_us);
+            return;
+        }
+        match self.last_us(side.other()) {
+            Some(other_us) if side == self.latest_side() && time_us < other_us => {
+                self.latest.set_time_us(other_us);
+                self.earlier_side_gap_us = saturate_us(other_us - time_us);
+                self.set_latest_side(side.other());
+            }
+            Some(other_us) if side == self.latest_side() => {
+                self.latest.set_time_us(time_us);
+                self.earlier_side_gap_us = saturate_us(time_us - other_us);
+            }
+            Some(_) => self.earlier_side_gap_us = saturate_us(latest_us - time_us),
+            None => self.latest.set_time_us(time_us),
+        }
+    }
+
+    fn set_latest_side(&mut self, side: Side) {
+        match side {
+            Side::Source => self.status &= !mark::LATEST_FROM_DST,
+            Side::Destination => self.status |= mark::LATEST_FROM_DST,
+        }
     }
 
     /// True once the connection has closed: both FINs acknowledged, or a
@@ -176,17 +311,17 @@ impl TcpTracker {
         let is_syn = flags & tcp_flag::SYN != 0;
         let is_ack = flags & tcp_flag::ACK != 0;
         let index = side.index();
-        let seen_bit = match side {
-            Side::Source => mark::SRC_SEEN,
-            Side::Destination => mark::DST_SEEN,
-        };
-        let first_segment = self.status & seen_bit == 0;
-        let first_of_flow = self.status & (mark::SRC_SEEN | mark::DST_SEEN) == 0;
-        self.status |= seen_bit;
+        let time_us = time_ns / 1_000;
+        let first_segment = !self.has(side.seen_mark());
+        let first_of_flow = !self.has(mark::SRC_SEEN | mark::DST_SEEN);
+        // The handshake intervals end at this segment and start at the
+        // other side's last one, so they are taken before it is noted.
+        self.update_connection_state(side, tcp, time_us, first_of_flow);
+        self.note_time(side, time_us);
+        self.status |= side.seen_mark();
         self.flags[index] |= flags;
-        self.options[index] |= tcp.options;
+        self.latest.add_options(side, tcp.options);
         self.window[index] = tcp.window;
-        self.last_ns[index] = time_ns;
         if let Some(shift) = tcp.window_scale {
             self.window_scale[index] = shift;
             self.status |= side.window_scale_mark();
@@ -197,9 +332,10 @@ impl TcpTracker {
         }
 
         // Sequence space: a SYN or FIN occupies one sequence number.
+        let is_fin = flags & tcp_flag::FIN != 0;
         let seq_len = payload_bytes
             .wrapping_add(u32::from(is_syn))
-            .wrapping_add(u32::from(flags & tcp_flag::FIN != 0));
+            .wrapping_add(u32::from(is_fin));
         let end_seq = tcp.seq.wrapping_add(seq_len);
         if first_segment || is_syn {
             seq.base_seq = tcp.seq;
@@ -207,7 +343,7 @@ impl TcpTracker {
         } else if seq_len > 0 {
             if seq_after(end_seq, seq.next_seq) {
                 if seq_after(tcp.seq, seq.next_seq) {
-                    seq.out_of_order_pkts += 1;
+                    seq.out_of_order_pkts = seq.out_of_order_pkts.saturating_add(1);
                     self.status |= match side {
                         Side::Source => tcp_status::SRC_OUT_OF_ORDER,
                         Side::Destination => tcp_status::DST_OUT_OF_ORDER,
@@ -215,7 +351,7 @@ impl TcpTracker {
                 }
                 seq.next_seq = end_seq;
             } else {
-                seq.retransmitted_pkts += 1;
+                seq.retransmitted_pkts = seq.retransmitted_pkts.saturating_add(1);
                 self.status |= match side {
                     Side::Source => tcp_status::SRC_RETRANSMITTED,
                     Side::Destination => tcp_status::DST_RETRANSMITTED,
@@ -235,11 +371,14 @@ impl TcpTracker {
                 Side::Destination => tcp_status::DST_CONGESTED,
             };
         }
-
-        self.update_connection_state(side, tcp, end_seq, time_ns, first_of_flow);
+        if flags & tcp_flag::RST == 0 {
+            self.update_close(side, tcp);
+        }
     }
 
-    fn update_connection_state(&mut self, side: Side, tcp: &TcpInfo, end_seq: u32, time_ns: u64, first_of_flow: bool) {
+    /// Updates the handshake and the reset bits with a segment of `side`
+    /// at `time_us`, before the segment's time is noted.
+    fn update_connection_state(&mut self, side: Side, tcp: &TcpInfo, time_us: u64, first_of_flow: bool) {
         let flags = tcp.flags;
         let is_syn = flags & tcp_flag::SYN != 0;
         let is_ack = flags & tcp_flag::ACK != 0;
@@ -259,58 +398,60 @@ impl TcpTracker {
             return;
         }
 
+        // As in argus, each handshake interval runs from the other side's
+        // last segment: the SYN's (or its last retransmission's) to the
+        // first SYN-ACK, then the SYN-ACK's to the source's ACK.
+        let since_other_side_us =
+            |tracker: &TcpTracker| tracker.last_us(side.other()).map(|other_us| saturate_us(time_us.saturating_sub(other_us)));
         match (side, is_syn, is_ack) {
-            (Side::Source, true, false) => {
-                self.status |= tcp_status::SAW_SYN;
-                // Once the SYN-ACK has come, the SYN's time is no longer
-                // needed, and the field contains the SYN-ACK's.
-                if !self.has(mark::SYN_TIME | mark::SYN_ACK_TIME) {
-                    self.handshake_ns = time_ns;
-                    self.status |= mark::SYN_TIME;
-                }
-            }
-            (Side::Destination, true, true) => {
-                self.status |= tcp_status::SAW_SYN_ACK;
-                if !self.has(mark::SYN_ACK_TIME) {
-                    if self.has(mark::SYN_TIME) {
-                        self.syn_to_syn_ack_us = whole_microseconds(time_ns.saturating_sub(self.handshake_ns));
+            (Side::Source, true, false) => self.status |= tcp_status::SAW_SYN,
+            (Side::Destination, true, true) if !self.has(tcp_status::SAW_SYN_ACK) => {
+                if self.has(tcp_status::SAW_SYN) {
+                    if let Some(interval_us) = since_other_side_us(self) {
+                        self.syn_to_syn_ack_us = interval_us;
                         self.status |= mark::SYN_TO_SYN_ACK;
                     }
-                    self.handshake_ns = time_ns;
-                    self.status |= mark::SYN_ACK_TIME;
                 }
+                self.status |= tcp_status::SAW_SYN_ACK;
             }
-            (Side::Source, false, true) if self.status & tcp_status::ESTABLISHED == 0 => {
-                if self.has(mark::SYN_ACK_TIME) {
-                    self.status |= tcp_status::ESTABLISHED;
-                    self.syn_ack_to_ack_us = whole_microseconds(time_ns.saturating_sub(self.handshake_ns));
+            (Side::Source, false, true)
+                if self.status & tcp_status::ESTABLISHED == 0 && self.has(tcp_status::SAW_SYN_ACK) =>
+            {
+                self.status |= tcp_status::ESTABLISHED;
+                if let Some(interval_us) = since_other_side_us(self) {
+                    self.syn_ack_to_ack_us = interval_us;
                     self.status |= mark::SYN_ACK_TO_ACK;
                 }
             }
             _ => {}
         }
-        let both_seen = self.has(mark::SRC_SEEN) && self.has(mark::DST_SEEN);
+        // This segment makes its side seen, so both are once the other is.
+        let both_seen = self.has(side.other().seen_mark());
         if self.status & tcp_status::ESTABLISHED == 0 && both_seen && !is_syn {
             // Traffic both ways after a handshake that was missed in part
             // is as good as a complete one.
             self.status |= tcp_status::ESTABLISHED;
         }
+    }
 
-        if flags & tcp_flag::FIN != 0 {
+    /// Updates the close: a FIN of `side`, and its acknowledgment of the
+    /// other side's FIN. A side's FIN is acknowledged once the other side's
+    /// ACK reaches the side's next sequence number, which counts the FIN.
+    fn update_close(&mut self, side: Side, tcp: &TcpInfo) {
+        if tcp.flags & tcp_flag::FIN != 0 {
             self.status |= tcp_status::FIN | tcp_status::CLOSE_WAITING;
-            self.fin_seq[side.index()] = end_seq;
             self.status |= match side {
                 Side::Source => mark::SRC_FIN_PENDING,
                 Side::Destination => mark::DST_FIN_PENDING,
             };
         }
-        if is_ack {
-            // The peer's FIN is acknowledged once this side's ACK reaches
-            // the sequence number after it.
-            let (peer_pending, peer_fin_end) = match side {
-                Side::Source => (mark::DST_FIN_PENDING, self.fin_seq[1]),
-                Side::Destination => (mark::SRC_FIN_PENDING, self.fin_seq[0]),
+        if tcp.flags & tcp_flag::ACK != 0 {
+            let peer = side.other();
+            let peer_pending = match peer {
+                Side::Source => mark::SRC_FIN_PENDING,
+                Side::Destination => mark::DST_FIN_PENDING,
             };
+            let peer_fin_end = self.seq[peer.index()].next_seq;
             if self.has(peer_pending) && !seq_after(peer_fin_end, tcp.ack) {
                 self.status |= tcp_status::FIN_ACKED;
                 self.status &= !peer_pending;
@@ -358,9 +499,10 @@ mod tests {
         tracker.update(Side::Destination, &segment(SYN | ACK, 500, 101), 0, 0, 57_999);
         tracker.update(Side::Source, &segment(ACK, 101, 501), 0, 0, 103_400);
         assert_eq!(tracker.summary().status & tcp_status::ESTABLISHED, tcp_status::ESTABLISHED);
-        // Whole microseconds, as Argus records them.
+        // Between times cut to whole microseconds, as argus reads them:
+        // 57 - 1 and 103 - 57.
         assert_eq!(tracker.summary().syn_to_syn_ack_ns, Some(56_000));
-        assert_eq!(tracker.summary().syn_ack_to_ack_ns, Some(45_000));
+        assert_eq!(tracker.summary().syn_ack_to_ack_ns, Some(46_000));
 
         tracker.update(Side::Source, &segment(ACK | PSH, 101, 501), 0, 10, 4);
         tracker.update(Side::Source, &segment(ACK | PSH, 101, 501), 0, 10, 5);
@@ -376,17 +518,9 @@ mod tests {
     }
 
     #[test]
-    fn tracker_spans_two_cache_lines_anywhere() {
-        let size = std::mem::size_of::<TcpTracker>();
-        let align = std::mem::align_of::<TcpTracker>();
-        assert_eq!(size, 96);
-        assert_eq!(align, 32);
-        // Entries of an array start at multiples of 96 bytes from an
-        // aligned base: each must lie within two lines.
-        for entry in 0..4 {
-            let start = entry * size % crate::prefetch::CACHE_LINE_BYTES;
-            assert!(start + size <= 2 * crate::prefetch::CACHE_LINE_BYTES, "entry {entry} starts at {start}");
-        }
+    fn tracker_fills_one_cache_line() {
+        assert_eq!(std::mem::size_of::<TcpTracker>(), crate::prefetch::CACHE_LINE_BYTES);
+        assert_eq!(std::mem::align_of::<TcpTracker>(), crate::prefetch::CACHE_LINE_BYTES);
     }
 
     #[test]
@@ -474,6 +608,100 @@ mod tests {
         tracker.update(Side::Source, &segment(SYN, 100, 0), 0, 0, 1);
         tracker.update(Side::Source, &segment(ACK, 101, 0), 0, 0, 2);
         assert_eq!(tracker.summary().status & tcp_status::ESTABLISHED, 0);
+    }
+
+    #[test]
+    fn retransmitted_syn_starts_the_handshake_interval() {
+        use tcp_flag::*;
+        let mut tracker = TcpTracker::default();
+        tracker.update(Side::Source, &segment(SYN, 100, 0), 0, 0, 1_000_000);
+        tracker.update(Side::Source, &segment(SYN, 100, 0), 0, 0, 3_000_000);
+        tracker.update(Side::Destination, &segment(SYN | ACK, 500, 101), 0, 0, 3_250_000);
+        assert_eq!(tracker.summary().syn_to_syn_ack_ns, Some(250_000));
+    }
+
+    #[test]
+    fn each_side_reports_its_last_segment() {
+        use tcp_flag::*;
+        let mut tracker = TcpTracker::default();
+        tracker.update(Side::Source, &segment(SYN, 100, 0), 0, 0, 10_000_999);
+        assert_eq!(tracker.summary().src.last_ns, 10_000_000);
+        assert_eq!(tracker.summary().dst.last_ns, 0);
+
+        tracker.update(Side::Destination, &segment(SYN | ACK, 500, 101), 0, 0, 12_000_000);
+        tracker.update(Side::Destination, &segment(ACK, 501, 101), 0, 0, 15_000_000);
+        assert_eq!(tracker.summary().src.last_ns, 10_000_000);
+        assert_eq!(tracker.summary().dst.last_ns, 15_000_000);
+
+        // A capture whose time goes back: the destination stays latest.
+        tracker.update(Side::Source, &segment(ACK, 101, 501), 0, 0, 11_000_000);
+        assert_eq!(tracker.summary().src.last_ns, 11_000_000);
+        assert_eq!(tracker.summary().dst.last_ns, 15_000_000);
+        tracker.update(Side::Source, &segment(ACK, 101, 501), 0, 0, 20_000_000);
+        assert_eq!(tracker.summary().src.last_ns, 20_000_000);
+        assert_eq!(tracker.summary().dst.last_ns, 15_000_000);
+        // The latest side goes back, past the other side's time and then not.
+        tracker.update(Side::Source, &segment(ACK, 101, 501), 0, 0, 14_000_000);
+        assert_eq!(tracker.summary().src.last_ns, 14_000_000);
+        assert_eq!(tracker.summary().dst.last_ns, 15_000_000);
+        tracker.update(Side::Destination, &segment(ACK, 501, 101), 0, 0, 14_500_000);
+        assert_eq!(tracker.summary().src.last_ns, 14_000_000);
+        assert_eq!(tracker.summary().dst.last_ns, 14_500_000);
+    }
+
+    #[test]
+    fn a_long_silence_saturates_at_the_gap_limit() {
+        use tcp_flag::*;
+        let start_ns = 1_700_000_000_000_000_000;
+        let hour_ns = 3_600_000_000_000;
+        let mut tracker = TcpTracker::default();
+        tracker.update(Side::Source, &segment(ACK, 100, 0), 0, 0, start_ns);
+        tracker.update(Side::Destination, &segment(ACK, 500, 101), 0, 0, start_ns + 2 * hour_ns);
+        let summary = tracker.summary();
+        assert_eq!(summary.dst.last_ns, start_ns + 2 * hour_ns);
+        assert_eq!(summary.src.last_ns, start_ns + 2 * hour_ns - u64::from(u32::MAX) * 1_000);
+    }
+
+    #[test]
+    fn options_are_kept_per_side() {
+        use crate::decode::tcp_option;
+        let mut tracker = TcpTracker::default();
+        let mut syn = segment(tcp_flag::SYN, 100, 0);
+        syn.options = tcp_option::MSS | tcp_option::SACK_PERMITTED;
+        tracker.update(Side::Source, &syn, 0, 0, 1_000);
+        let mut data = segment(tcp_flag::ACK, 500, 101);
+        data.options = tcp_option::TIMESTAMP;
+        tracker.update(Side::Destination, &data, 0, 0, u64::MAX);
+        let summary = tracker.summary();
+        assert_eq!(summary.src.options, tcp_option::MSS | tcp_option::SACK_PERMITTED);
+        assert_eq!(summary.dst.options, tcp_option::TIMESTAMP);
+        // A time past the range leaves the options alone.
+        assert_eq!(summary.dst.last_ns, LatestSegment::TIME_MASK * 1_000);
+    }
+
+    #[test]
+    fn fin_is_acknowledged_past_the_next_sequence_number() {
+        use tcp_flag::*;
+        let mut tracker = TcpTracker::default();
+        tracker.update(Side::Source, &segment(ACK, 100, 500), 0, 10, 1);
+        tracker.update(Side::Source, &segment(ACK | FIN, 110, 500), 0, 0, 2);
+        // 110 acknowledges the data but not the FIN.
+        tracker.update(Side::Destination, &segment(ACK, 500, 110), 0, 0, 3);
+        assert_eq!(tracker.summary().status & tcp_status::FIN_ACKED, 0);
+        tracker.update(Side::Destination, &segment(ACK, 500, 111), 0, 0, 4);
+        assert_ne!(tracker.summary().status & tcp_status::FIN_ACKED, 0);
+    }
+
+    #[test]
+    fn interval_counters_saturate() {
+        let mut tracker = TcpTracker::default();
+        tracker.update(Side::Source, &segment(tcp_flag::ACK, 100, 0), 0, 10, 1);
+        for time_ns in 0..70_000 {
+            tracker.update(Side::Source, &segment(tcp_flag::ACK, 100, 0), 0, 10, time_ns);
+        }
+        assert_eq!(tracker.summary().src.retransmitted_pkts, u32::from(u16::MAX));
+        tracker.start_interval();
+        assert_eq!(tracker.summary().src.retransmitted_pkts, 0);
     }
 
     #[test]
