@@ -213,6 +213,7 @@ impl<'a> Ipv4Header<'a> {
     }
 
     /// Builds the summary of the header.
+    #[inline]
     pub fn info(&self) -> IpInfo {
         let fragment = self.is_fragment().then(|| Fragment {
             offset_bytes: self.fragment_offset_bytes(),

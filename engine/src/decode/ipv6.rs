@@ -121,6 +121,7 @@ impl<'a> Ipv6Header<'a> {
 
     /// Builds the summary of the header and of the extension chain that
     /// follows it.
+    #[inline]
     pub fn info(&self, chain: &ExtensionChain<'_>) -> IpInfo {
         IpInfo {
             src: self.src().into(),

@@ -251,6 +251,7 @@ impl<'a> TcpHeader<'a> {
     }
 
     /// Builds the summary of the header.
+    #[inline]
     pub fn info(&self) -> TcpInfo {
         let mut options = 0;
         let mut window_scale = None;
