@@ -223,7 +223,7 @@ pub struct Cli {
     pub ipfix_queue_records: usize,
 
     /// Time the processing of every batch and print the per-batch latency
-    /// percentiles (p50, p99, p99.9, max) in the run summary.
+    /// percentiles (p50, p99, p99.9, max, in nanoseconds) in the run summary.
     #[arg(long)]
     pub batch_latency: bool,
 
