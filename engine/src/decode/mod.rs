@@ -343,8 +343,8 @@ pub mod tcp_option {
     pub const SACK: u16 = 1 << 3;
     /// Timestamps (kind 8).
     pub const TIMESTAMP: u16 = 1 << 4;
-    /// Every bit above. Add a new option's bit here too: the TCP tracker
-    /// checks at compile time that it has room for these bits.
+    /// Every bit above. Add a new option's bit here too, because the TCP
+    /// tracker checks at compile time that it has room for these bits.
     pub const ALL: u16 = MSS | WINDOW_SCALE | SACK_PERMITTED | SACK | TIMESTAMP;
 }
 

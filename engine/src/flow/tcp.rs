@@ -90,8 +90,10 @@ impl LatestSegment {
         self.0 & Self::TIME_MASK
     }
 
+    /// Sets the time, which the caller has already cut to [`Self::TIME_MASK`].
     fn set_time_us(&mut self, time_us: u64) {
-        self.0 = (self.0 & !Self::TIME_MASK) | time_us.min(Self::TIME_MASK);
+        debug_assert!(time_us <= Self::TIME_MASK);
+        self.0 = (self.0 & !Self::TIME_MASK) | time_us;
     }
 
     fn option_shift(side: Side) -> u32 {
@@ -208,7 +210,8 @@ impl TcpTracker {
         self.status & bit != 0
     }
 
-    /// The side that sent the latest segment (the source before any).
+    /// Returns the side that sent the latest segment, or the source before
+    /// the first segment.
     fn latest_side(&self) -> Side {
         if self.has(mark::LATEST_FROM_DST) {
             Side::Destination
@@ -234,9 +237,9 @@ impl TcpTracker {
     ///
     /// A segment earlier than the other side's last one (a capture whose
     /// timestamps go back) leaves the other side latest.
-    // NOTE: the gap saturates at about 71.6 minutes; a side silent for
-    // longer while the other sends is then reported that long before the
-    // latest segment.
+    // NOTE: the gap saturates at about 71.6 minutes. So a side silent for
+    // longer while the other sends is reported that long before the latest
+    // segment.
     #[inline]
     fn note_time(&mut self, side: Side, time_us: u64) {
         let time_us = time_us.min(LatestSegment::TIME_MASK);
@@ -604,7 +607,7 @@ mod tests {
     }
 
     #[test]
-    fn retransmitted_syn_starts_the_handshake_interval() {
+    fn handshake_starts_at_last_syn() {
         use tcp_flag::*;
         let mut tracker = TcpTracker::default();
         tracker.update(Side::Source, &segment(SYN, 100, 0), 0, 0, 1_000_000);
@@ -614,36 +617,33 @@ mod tests {
     }
 
     #[test]
-    fn each_side_reports_its_last_segment() {
+    fn last_time_kept_per_side() {
         use tcp_flag::*;
+        // Each step: the sending side, its flags and time, then the last
+        // time the record reports for the source and the destination (0 for
+        // a side that sent nothing).
+        let steps = [
+            (Side::Source, SYN, 10_000_999, 10_000_000, 0),
+            (Side::Destination, SYN | ACK, 12_000_000, 10_000_000, 12_000_000),
+            (Side::Destination, ACK, 15_000_000, 10_000_000, 15_000_000),
+            // A capture whose time goes back: the destination stays latest.
+            (Side::Source, ACK, 11_000_000, 11_000_000, 15_000_000),
+            (Side::Source, ACK, 20_000_000, 20_000_000, 15_000_000),
+            // The latest side goes back, past the other side's time.
+            (Side::Source, ACK, 14_000_000, 14_000_000, 15_000_000),
+            // The latest side goes back, but not past the other side's time.
+            (Side::Destination, ACK, 14_500_000, 14_000_000, 14_500_000),
+        ];
         let mut tracker = TcpTracker::default();
-        tracker.update(Side::Source, &segment(SYN, 100, 0), 0, 0, 10_000_999);
-        assert_eq!(tracker.summary().src.last_ns, 10_000_000);
-        assert_eq!(tracker.summary().dst.last_ns, 0);
-
-        tracker.update(Side::Destination, &segment(SYN | ACK, 500, 101), 0, 0, 12_000_000);
-        tracker.update(Side::Destination, &segment(ACK, 501, 101), 0, 0, 15_000_000);
-        assert_eq!(tracker.summary().src.last_ns, 10_000_000);
-        assert_eq!(tracker.summary().dst.last_ns, 15_000_000);
-
-        // A capture whose time goes back: the destination stays latest.
-        tracker.update(Side::Source, &segment(ACK, 101, 501), 0, 0, 11_000_000);
-        assert_eq!(tracker.summary().src.last_ns, 11_000_000);
-        assert_eq!(tracker.summary().dst.last_ns, 15_000_000);
-        tracker.update(Side::Source, &segment(ACK, 101, 501), 0, 0, 20_000_000);
-        assert_eq!(tracker.summary().src.last_ns, 20_000_000);
-        assert_eq!(tracker.summary().dst.last_ns, 15_000_000);
-        // The latest side goes back, past the other side's time and then not.
-        tracker.update(Side::Source, &segment(ACK, 101, 501), 0, 0, 14_000_000);
-        assert_eq!(tracker.summary().src.last_ns, 14_000_000);
-        assert_eq!(tracker.summary().dst.last_ns, 15_000_000);
-        tracker.update(Side::Destination, &segment(ACK, 501, 101), 0, 0, 14_500_000);
-        assert_eq!(tracker.summary().src.last_ns, 14_000_000);
-        assert_eq!(tracker.summary().dst.last_ns, 14_500_000);
+        for (step, (side, flags, time_ns, src_last_ns, dst_last_ns)) in steps.into_iter().enumerate() {
+            tracker.update(side, &segment(flags, 100, 500), 0, 0, time_ns);
+            assert_eq!(tracker.summary().src.last_ns, src_last_ns, "source after step {step}");
+            assert_eq!(tracker.summary().dst.last_ns, dst_last_ns, "destination after step {step}");
+        }
     }
 
     #[test]
-    fn a_long_silence_saturates_at_the_gap_limit() {
+    fn side_gap_saturates_after_long_silence() {
         use tcp_flag::*;
         let start_ns = 1_700_000_000_000_000_000;
         let hour_ns = 3_600_000_000_000;
@@ -656,7 +656,7 @@ mod tests {
     }
 
     #[test]
-    fn options_are_kept_per_side() {
+    fn options_kept_per_side() {
         use crate::decode::tcp_option;
         let mut tracker = TcpTracker::default();
         let mut syn = segment(tcp_flag::SYN, 100, 0);
@@ -673,7 +673,7 @@ mod tests {
     }
 
     #[test]
-    fn fin_is_acknowledged_past_the_next_sequence_number() {
+    fn fin_acknowledged_past_next_sequence() {
         use tcp_flag::*;
         let mut tracker = TcpTracker::default();
         tracker.update(Side::Source, &segment(ACK, 100, 500), 0, 10, 1);
