@@ -16,6 +16,7 @@ pub mod relink;
 pub mod shard;
 pub mod side;
 pub mod state;
+pub mod stored_key;
 pub mod tcp;
 pub mod timeouts;
 

@@ -29,35 +29,6 @@ use crate::flow::relink::{crosses_epoch, relink_shift};
 use crate::flow::state::{FlowState, PacketFacts};
 use crate::flow::timeouts::{TimeoutClass, Timeouts};
 
-/// Compares two flow keys, IP keys field by field with the ports first,
-/// which differ most often. It is kept out of line because, inlined into the
-/// index's probe loop, the comparison loads every field of the probe key
-/// before the loop starts, for whichever variant it is.
-#[inline(never)]
-fn keys_equal(stored: &FlowKey, probe: &FlowKey) -> bool {
-    match (stored, probe) {
-        (
-            FlowKey::Ip { src, dst, protocol, src_port, dst_port, tunnel },
-            FlowKey::Ip {
-                src: probe_src,
-                dst: probe_dst,
-                protocol: probe_protocol,
-                src_port: probe_src_port,
-                dst_port: probe_dst_port,
-                tunnel: probe_tunnel,
-            },
-        ) => {
-            src_port == probe_src_port
-                && dst_port == probe_dst_port
-                && src == probe_src
-                && dst == probe_dst
-                && protocol == probe_protocol
-                && tunnel == probe_tunnel
-        }
-        _ => stored == probe,
-    }
-}
-
 /// Destination of the records a shard emits.
 pub trait RecordSink {
     /// Takes one record.
@@ -154,17 +125,20 @@ const NO_SLOT: u32 = u32::MAX;
 const BURST_SLOT_PREFETCH_DISTANCE: usize = 8;
 const BURST_TABLES_PREFETCH_DISTANCE: usize = 4;
 
-/// One flow's place in the slot array: exactly three cache lines, aligned
-/// to them, so that loading a flow touches three lines rather than four.
+/// One flow's place in the slot array: 160 bytes, aligned to 32. A slot
+/// then starts at byte 0 or 32 of a cache line and ends within the third
+/// line from there. So loading a flow touches three lines, as a 192-byte
+/// slot aligned to whole lines does, in 32 bytes less.
 #[derive(Clone, Copy, Debug)]
-#[repr(align(64))]
+#[repr(align(32))]
 struct Slot {
     state: FlowState,
 }
 
-// Growing the flow state past three lines would cost every active flow a
-// fourth line, in memory and in each packet's cache misses.
-const _: () = assert!(std::mem::size_of::<Slot>() == 3 * crate::prefetch::CACHE_LINE_BYTES);
+// Growing the slot past 160 bytes, or aligning it to less than 32, would
+// let some slots span four lines, in each packet's cache misses.
+const _: () = assert!(std::mem::size_of::<Slot>() == crate::flow::state::FLOW_STATE_BYTES);
+const _: () = assert!(std::mem::size_of::<Slot>() == 5 * 32 && std::mem::align_of::<Slot>() == 32);
 
 /// A slot's neighbours in its class list. The links sit in their own dense
 /// array, so moving a flow to its list's tail touches two 8-byte entries
@@ -282,6 +256,7 @@ impl FlowShard {
     /// Accounts one decoded packet to its flow. `prepared` must be
     /// `PreparedKey::of(packet.decoded)`, computed ahead so that the caller
     /// could prefetch the flow (see [`FlowShard::prefetch_index`]).
+    #[inline]
     pub fn process_prepared(
         &mut self,
         packet: &PacketFacts<'_>,
@@ -415,7 +390,7 @@ impl FlowShard {
     fn status_due_before_idle(&self, slot: u32) -> bool {
         let entry = &self.slots[slot as usize];
         let status_due_ns = entry.state.interval_first_ns().saturating_add(self.config.timeouts.status_interval_ns);
-        let idle_due_ns = entry.state.last_ns.saturating_add(self.class_timeout_ns(entry.state.class));
+        let idle_due_ns = entry.state.last_ns.saturating_add(self.class_timeout_ns(entry.state.class()));
         status_due_ns <= idle_due_ns
     }
 
@@ -474,7 +449,7 @@ impl FlowShard {
     /// behind a flow that is not idle.
     fn is_idle(&self, slot: u32) -> bool {
         let state = &self.slots[slot as usize].state;
-        state.last_ns.saturating_add(self.class_timeout_ns(state.class)) < self.clock_ns
+        state.last_ns.saturating_add(self.class_timeout_ns(state.class())) < self.clock_ns
     }
 
     /// Accounts a packet to the flow of its prepared key, or to the flow
@@ -495,7 +470,7 @@ impl FlowShard {
     fn resolve_gre_key(&mut self, prepared: &PreparedKey) -> (FlowKey, u64) {
         let (index, slots) = (&self.index, &self.slots);
         let key = self.gre_keys.resolve(prepared.key, prepared.direction, |held| {
-            index.find(held.index_hash(), |slot| keys_equal(&slots[slot as usize].state.key, held)).is_some()
+            index.find(held.index_hash(), |slot| slots[slot as usize].state.stored_key().matches(held)).is_some()
         });
         let hash = if key == prepared.key { prepared.hash } else { key.index_hash() };
         (key, hash)
@@ -506,7 +481,7 @@ impl FlowShard {
     #[inline]
     fn find_slot(&self, key: &FlowKey, hash: u64) -> Option<u32> {
         let slots = &self.slots;
-        self.index.find(hash, |slot| keys_equal(&slots[slot as usize].state.key, key))
+        self.index.find(hash, |slot| slots[slot as usize].state.stored_key().matches(key))
     }
 
     /// Starts loading into the cache the index entry of a prepared key's
@@ -549,7 +524,7 @@ impl FlowShard {
         };
         let state = &entry.state;
         self.tables.prefetch_tcp(state.tcp_handle());
-        let shift = self.relink_shifts[state.class as usize];
+        let shift = self.relink_shifts[state.class() as usize];
         let tcp_flags = match &decoded.transport {
             Transport::Tcp(tcp) => tcp.flags,
             _ => 0,
@@ -581,6 +556,9 @@ impl FlowShard {
                 self.emit_status(slot, sink);
             }
             if self.continues_flow(slot, packet, sink) {
+                if self.slots[slot as usize].state.interval_is_full() {
+                    self.emit_status(slot, sink);
+                }
                 self.add_to_flow(slot, direction, packet);
                 return;
             }
@@ -590,7 +568,7 @@ impl FlowShard {
             self.evict_least_recent(sink);
         }
         let state = FlowState::new(key, direction, packet.decoded, &mut self.tables);
-        let class = state.class;
+        let class = state.class();
         let slot = match self.free_slots.pop() {
             Some(slot) => {
                 self.slots[slot as usize].state = state;
@@ -615,7 +593,7 @@ impl FlowShard {
     /// or a closed TCP connection sees a new SYN.
     fn continues_flow(&mut self, slot: u32, packet: &PacketFacts<'_>, sink: &mut impl RecordSink) -> bool {
         let entry = &self.slots[slot as usize];
-        let class = entry.state.class;
+        let class = entry.state.class();
         let idle_ns = self.class_timeout_ns(class);
         let cause = if packet.time_ns > entry.state.last_ns.saturating_add(idle_ns) {
             if class == TimeoutClass::Closed {
@@ -638,18 +616,19 @@ impl FlowShard {
         let was_closed = entry.state.is_closed();
         let last_before_ns = entry.state.last_ns;
         entry.state.add_packet(packet, direction, &mut self.tables);
-        if let FlowKey::Infiniband { .. } = entry.state.key {
-            self.ib.add_packet(slot, direction == entry.state.source_direction, packet.decoded);
+        if entry.state.stored_key().is_infiniband() {
+            self.ib.add_packet(slot, direction == entry.state.source_direction(), packet.decoded);
         }
         if was_empty {
             self.interval_starts.push_back(IntervalStart { slot, start_mark: start_mark(entry.state.interval_first_ns()) });
         }
 
-        let class = if entry.state.is_closed() { TimeoutClass::Closed } else { entry.state.class };
+        let class_before = entry.state.class();
+        let class = if entry.state.is_closed() { TimeoutClass::Closed } else { class_before };
         if !was_closed && class == TimeoutClass::Closed {
             self.counters.flows_closed += 1;
         }
-        let moves = class != entry.state.class
+        let moves = class != class_before
             || crosses_epoch(last_before_ns, entry.state.last_ns, self.relink_shifts[class as usize]);
         if moves && self.lists[class as usize].tail != slot {
             self.unlink(slot);
@@ -692,7 +671,7 @@ impl FlowShard {
             self.counters.records_emitted += 1;
             sink.emit(&record);
         }
-        if let FlowKey::Infiniband { .. } = entry.state.key {
+        if entry.state.stored_key().is_infiniband() {
             self.ib.remove(slot);
         }
         match cause {
@@ -700,7 +679,7 @@ impl FlowShard {
             RecordCause::Evicted => self.counters.flows_evicted += 1,
             _ => {}
         }
-        let key = entry.state.key;
+        let key = entry.state.key();
         entry.state.release(&mut self.tables);
         self.gre_keys.forget(&key);
         key
@@ -769,7 +748,7 @@ impl FlowShard {
     }
 
     fn unlink(&mut self, slot: u32) {
-        let class = self.slots[slot as usize].state.class;
+        let class = self.slots[slot as usize].state.class();
         let Links { prev, next } = std::mem::replace(&mut self.links[slot as usize], UNLINKED);
         let list = &mut self.lists[class as usize];
         if prev == NO_SLOT {
@@ -797,7 +776,7 @@ impl FlowShard {
         } else {
             self.links[old_tail as usize].next = slot;
         }
-        self.slots[slot as usize].state.class = class;
+        self.slots[slot as usize].state.set_class(class);
         self.links[slot as usize] = Links { prev: old_tail, next: NO_SLOT };
     }
 }
@@ -812,5 +791,46 @@ fn class_timeout_ns(config: &ShardConfig, class: TimeoutClass) -> u64 {
         TimeoutClass::Arp => timeouts.arp_idle_ns,
         TimeoutClass::Layer2 => timeouts.other_idle_ns,
         TimeoutClass::Closed => config.closed_linger_ns,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::decode_packet;
+    use crate::packet::LinkType;
+
+    /// An Ethernet frame of a UDP datagram from 10.0.0.1:1000 to
+    /// 10.0.0.2:2000, with no payload.
+    const UDP_FRAME: [u8; 42] = [
+        2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, // Ethernet
+        0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, // IPv4
+        0x03, 0xe8, 0x07, 0xd0, 0, 8, 0, 0, // UDP
+    ];
+
+    fn send(shard: &mut FlowShard, time_ns: u64, records: &mut Vec<FlowRecord>) {
+        let decoded = decode_packet(LinkType::ETHERNET, &UDP_FRAME);
+        shard.process(&PacketFacts { time_ns, bytes: UDP_FRAME.len() as u32, decoded: &decoded }, records);
+    }
+
+    #[test]
+    fn full_packet_count_ends_interval() {
+        let mut shard = FlowShard::new(ShardConfig { capacity_flows: 4, ..ShardConfig::default() });
+        let mut records = Vec::new();
+        send(&mut shard, 1_000, &mut records);
+        shard.slots[0].state.set_source_packets(u32::MAX - 1);
+        send(&mut shard, 2_000, &mut records);
+        assert!(records.is_empty(), "the count is full only after this packet");
+
+        send(&mut shard, 3_000, &mut records);
+        assert_eq!(records.len(), 1, "a full count ends the interval before the next packet");
+        assert_eq!(records[0].cause, RecordCause::Start);
+        assert_eq!(records[0].src.pkts, u64::from(u32::MAX));
+        assert_eq!((records[0].start_ns, records[0].last_ns), (1_000, 2_000));
+
+        shard.flush(&mut records);
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1].src.pkts, 1, "the next interval starts with the packet that found the count full");
+        assert_eq!(records[1].start_ns, 3_000);
     }
 }

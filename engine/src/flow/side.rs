@@ -13,16 +13,22 @@ const FRAGMENTS: u8 = 1 << 3;
 /// this side has sent none in the interval.
 const PEER_MAC: u8 = 1 << 4;
 
-/// Packet counts and header attributes of one side in the interval. The
-/// optional fields of [`DirectionStats`] are presence bits here, which saves
-/// a quarter of the size.
+/// Packet counts and header attributes of one side in the interval, in 40
+/// bytes. The optional fields of [`DirectionStats`] are presence bits here.
+/// The packet count has 32 bits, and the shard ends the interval with a
+/// status report before it overflows ([`SideCounters::is_full`]). Packet
+/// sizes have 16 bits, the width of the Argus packet-size DSR, the only
+/// record that reports them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SideCounters {
-    pub(crate) pkts: u64,
     bytes: u64,
     app_bytes: u64,
-    min_packet_bytes: u32,
-    max_packet_bytes: u32,
+    pub(crate) pkts: u32,
+    // Sizes above 65,535 bytes (jumbograms, offloaded segments in loopback
+    // captures) are kept as 65,535, which the Argus packet-size DSR would
+    // carry anyway.
+    min_packet_bytes: u16,
+    max_packet_bytes: u16,
     mac: [u8; 6],
     vlan_tci: u16,
     ip_id: u16,
@@ -36,14 +42,22 @@ impl SideCounters {
     /// Counts one packet of `bytes` wire bytes carrying `app_bytes` of
     /// transport payload.
     pub fn add_packet(&mut self, bytes: u32, app_bytes: u32) {
+        let size = u16::try_from(bytes).unwrap_or(u16::MAX);
         if self.pkts == 0 {
-            self.min_packet_bytes = bytes;
+            self.min_packet_bytes = size;
         }
-        self.pkts += 1;
+        debug_assert!(!self.is_full(), "packet count overflows; the interval should have ended");
+        self.pkts = self.pkts.saturating_add(1);
         self.bytes += u64::from(bytes);
         self.app_bytes += u64::from(app_bytes);
-        self.min_packet_bytes = self.min_packet_bytes.min(bytes);
-        self.max_packet_bytes = self.max_packet_bytes.max(bytes);
+        self.min_packet_bytes = self.min_packet_bytes.min(size);
+        self.max_packet_bytes = self.max_packet_bytes.max(size);
+    }
+
+    /// True when the packet count cannot take another packet.
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.pkts == u32::MAX
     }
 
     /// Notes the source MAC address of a frame this side sent. It replaces
@@ -90,7 +104,7 @@ impl SideCounters {
     /// Converts these counters to the record's form.
     pub fn to_stats(&self) -> DirectionStats {
         DirectionStats {
-            pkts: self.pkts,
+            pkts: u64::from(self.pkts),
             bytes: self.bytes,
             app_bytes: self.app_bytes,
             ttl: self.ttl,
@@ -101,8 +115,8 @@ impl SideCounters {
             mac: (self.flags & HAS_MAC != 0).then_some(self.mac),
             several_macs: self.flags & SEVERAL_MACS != 0,
             vlan_tci: (self.flags & HAS_VLAN != 0).then_some(self.vlan_tci),
-            min_packet_bytes: self.min_packet_bytes,
-            max_packet_bytes: self.max_packet_bytes,
+            min_packet_bytes: u32::from(self.min_packet_bytes),
+            max_packet_bytes: u32::from(self.max_packet_bytes),
         }
     }
 }
@@ -127,6 +141,31 @@ mod tests {
         assert_eq!(stats.vlan_tci, Some(0x0064));
         side.note_mac([2, 0, 0, 0, 0, 2]);
         assert!(side.to_stats().several_macs);
+    }
+
+    #[test]
+    fn side_fits_forty_bytes() {
+        assert_eq!(std::mem::size_of::<SideCounters>(), 40);
+    }
+
+    #[test]
+    fn packet_sizes_saturate_at_u16() {
+        let mut side = SideCounters::default();
+        side.add_packet(70_000, 69_940);
+        side.add_packet(64, 0);
+        let stats = side.to_stats();
+        assert_eq!((stats.min_packet_bytes, stats.max_packet_bytes), (64, 65_535));
+        assert_eq!(stats.bytes, 70_064, "bytes keep the full size");
+        assert_eq!(stats.app_bytes, 69_940);
+    }
+
+    #[test]
+    fn full_at_u32_packets() {
+        let mut side = SideCounters { pkts: u32::MAX - 1, ..SideCounters::default() };
+        assert!(!side.is_full());
+        side.add_packet(64, 0);
+        assert!(side.is_full());
+        assert_eq!(side.to_stats().pkts, u64::from(u32::MAX));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::flow::key::{FlowKey, KeyDirection};
 use crate::flow::pool::NO_ENTRY;
 use crate::flow::record::{FlowRecord, IcmpError, RecordCause};
 use crate::flow::side::SideCounters;
+use crate::flow::stored_key::StoredKey;
 use crate::flow::tcp::{Side, TcpTracker};
 use crate::flow::timeouts::TimeoutClass;
 
@@ -26,6 +27,7 @@ pub struct PacketFacts<'d> {
 /// interval has a packet, its last packet is the flow's last packet, so it
 /// keeps no last time of its own and uses [`FlowState::last_ns`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
 struct Interval {
     first_ns: u64,
     /// The source's side, then the destination's.
@@ -36,41 +38,60 @@ impl Interval {
     fn is_empty(&self) -> bool {
         self.sides[0].pkts == 0 && self.sides[1].pkts == 0
     }
+
+    fn is_full(&self) -> bool {
+        self.sides[0].is_full() || self.sides[1].is_full()
+    }
 }
 
-/// The TCP connection closed: FINs acknowledged or a reset.
-const TCP_CLOSED: u8 = 1 << 0;
-/// An ARP request got its reply.
-const ARP_ANSWERED: u8 = 1 << 1;
-/// The marks of a conversation that is over.
-const CLOSED: u8 = TCP_CLOSED | ARP_ANSWERED;
-/// A TCP FIN passed: the connection is closing, so a later packet may
-/// close it.
-const TCP_FIN_SEEN: u8 = 1 << 2;
+/// Bits of [`FlowState::marks`].
+mod mark {
+    /// The flow's source sends in the canonical key's reverse direction.
+    pub const SOURCE_REVERSE: u8 = 1 << 0;
+    /// The TCP connection closed: FINs acknowledged or a reset.
+    pub const TCP_CLOSED: u8 = 1 << 1;
+    /// An ARP request got its reply.
+    pub const ARP_ANSWERED: u8 = 1 << 2;
+    /// The marks of a conversation that is over.
+    pub const CLOSED: u8 = TCP_CLOSED | ARP_ANSWERED;
+    /// A TCP FIN passed: the connection is closing, so a later packet may
+    /// close it.
+    pub const TCP_FIN_SEEN: u8 = 1 << 3;
+    /// The flow's [`super::TimeoutClass`] sits in the bits from here up.
+    pub const CLASS_SHIFT: u32 = 4;
+}
 
-/// One flow as a shard holds it.
+// The classes must fit the bits above the other marks.
+const _: () = assert!(TimeoutClass::COUNT <= 1 << (8 - mark::CLASS_SHIFT));
+
+/// One flow in its shard's slot, in 160 bytes: the packed key, then one
+/// byte of [`mark`] bits, so that no field needs padding.
 ///
 /// The state owns entries in the shard's [`FlowTables`]:
 /// [`FlowState::release`] must free them before the state is dropped.
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub struct FlowState {
     /// The flow's key in canonical order.
-    pub key: FlowKey,
+    key: StoredKey,
+    /// [`mark`] bits: the source's direction, the closing state and the
+    /// class whose list the shard keeps the flow in, which every packet
+    /// needs.
+    marks: u8,
+    /// Number of records emitted for this flow so far.
+    pub report_index: u32,
     /// Time of the flow's last packet.
     pub last_ns: u64,
     interval: Interval,
     encapsulation: [u32; 2],
-    /// Number of records emitted for this flow so far.
-    pub report_index: u32,
     tcp: u32,
     extras: u32,
-    /// The canonical direction that the flow's source sends in.
-    pub source_direction: KeyDirection,
-    closed: u8,
-    /// The class whose list the shard keeps the flow in, stored because
-    /// every packet needs it.
-    pub(crate) class: TimeoutClass,
 }
+
+/// Bytes of a [`FlowState`].
+pub const FLOW_STATE_BYTES: usize = 160;
+
+const _: () = assert!(std::mem::size_of::<FlowState>() == FLOW_STATE_BYTES);
 
 /// ARP opcodes of answers: reply (2) and RARP reply (4), RFC 826 and 903.
 const ARP_REPLY_OPCODES: [u16; 2] = [2, 4];
@@ -102,22 +123,78 @@ impl FlowState {
             packet_direction
         };
         let is_tcp = matches!(key, FlowKey::Ip { protocol: 6, .. });
-        FlowState {
-            key,
+        let source_mark = if source_direction == KeyDirection::Reverse { mark::SOURCE_REVERSE } else { 0 };
+        let mut state = FlowState {
+            key: StoredKey::pack(&key),
+            marks: source_mark,
+            report_index: 0,
             last_ns: 0,
             interval: Interval::default(),
             encapsulation: [0; 2],
-            report_index: 0,
             tcp: if is_tcp {
                 tables.tcp.insert(TcpTracker::default())
             } else {
                 NO_ENTRY
             },
             extras: NO_ENTRY,
-            source_direction,
-            closed: 0,
-            class: TimeoutClass::of(&key),
+        };
+        state.set_class(TimeoutClass::of(&key));
+        state
+    }
+
+    /// Returns the flow's key in canonical order.
+    pub fn key(&self) -> FlowKey {
+        self.key.unpack()
+    }
+
+    /// Returns the flow's key as the slot stores it.
+    #[inline]
+    pub fn stored_key(&self) -> &StoredKey {
+        &self.key
+    }
+
+    /// Returns the canonical direction that the flow's source sends in.
+    #[inline]
+    pub fn source_direction(&self) -> KeyDirection {
+        if self.marks & mark::SOURCE_REVERSE != 0 {
+            KeyDirection::Reverse
+        } else {
+            KeyDirection::Forward
         }
+    }
+
+    /// Returns the class whose list the shard keeps the flow in.
+    #[inline]
+    pub fn class(&self) -> TimeoutClass {
+        match self.marks >> mark::CLASS_SHIFT {
+            0 => TimeoutClass::Tcp,
+            1 => TimeoutClass::OtherIp,
+            2 => TimeoutClass::Icmp,
+            3 => TimeoutClass::Arp,
+            4 => TimeoutClass::Layer2,
+            _ => TimeoutClass::Closed,
+        }
+    }
+
+    /// Notes the class whose list the shard keeps the flow in.
+    #[inline]
+    pub fn set_class(&mut self, class: TimeoutClass) {
+        let low_marks = self.marks & ((1 << mark::CLASS_SHIFT) - 1);
+        self.marks = low_marks | (class as u8) << mark::CLASS_SHIFT;
+    }
+
+    /// Sets the source side's packet count, so that tests can reach a full
+    /// interval without four billion packets.
+    #[cfg(test)]
+    pub(crate) fn set_source_packets(&mut self, pkts: u32) {
+        self.interval.sides[0].pkts = pkts;
+    }
+
+    /// True when a side's packet count is full, so that the interval must
+    /// end before the flow takes another packet.
+    #[inline]
+    pub fn interval_is_full(&self) -> bool {
+        self.interval.is_full()
     }
 
     /// Returns the flow's entries to `tables`.
@@ -153,7 +230,7 @@ impl FlowState {
     /// True once the conversation is over: a TCP connection closed (FINs
     /// acknowledged or a reset), or an ARP request was answered.
     pub fn is_closed(&self) -> bool {
-        self.closed & CLOSED != 0
+        self.marks & mark::CLOSED != 0
     }
 
     /// Returns true when a packet with TCP `tcp_flags` may close the flow: a
@@ -162,7 +239,7 @@ impl FlowState {
     #[inline]
     pub fn may_close_with(&self, tcp_flags: u8) -> bool {
         let closing_flags = crate::decode::tcp_flag::FIN | crate::decode::tcp_flag::RST;
-        self.closed & CLOSED == 0 && (self.closed & TCP_FIN_SEEN != 0 || tcp_flags & closing_flags != 0)
+        self.marks & mark::CLOSED == 0 && (self.marks & mark::TCP_FIN_SEEN != 0 || tcp_flags & closing_flags != 0)
     }
 
     fn extras<'t>(&self, tables: &'t FlowTables) -> Option<&'t FlowExtras> {
@@ -213,7 +290,7 @@ impl FlowState {
         packet_direction: KeyDirection,
         tables: &mut FlowTables,
     ) {
-        let side = if packet_direction == self.source_direction {
+        let side = if packet_direction == self.source_direction() {
             Side::Source
         } else {
             Side::Destination
@@ -254,7 +331,7 @@ impl FlowState {
         if let Network::Arp(arp) = decoded.network {
             if side == Side::Destination && ARP_REPLY_OPCODES.contains(&arp.opcode) {
                 self.extras_mut(tables).arp_reply_mac = Some(arp.sender_mac);
-                self.closed |= ARP_ANSWERED;
+                self.marks |= mark::ARP_ANSWERED;
             }
         }
         if let Some(tunnel) = decoded.tunnel {
@@ -281,10 +358,10 @@ impl FlowState {
             let tracker = tables.tcp.get_mut(self.tcp);
             tracker.update(side, tcp, tos, decoded.app_bytes, packet.time_ns);
             if tracker.is_closed() {
-                self.closed |= TCP_CLOSED;
+                self.marks |= mark::TCP_CLOSED;
             }
             if tcp.flags & crate::decode::tcp_flag::FIN != 0 {
-                self.closed |= TCP_FIN_SEEN;
+                self.marks |= mark::TCP_FIN_SEEN;
             }
         }
     }
@@ -316,7 +393,7 @@ impl FlowState {
             extras
         };
         let record = FlowRecord {
-            key: self.key.oriented(self.source_direction),
+            key: self.key().oriented(self.source_direction()),
             cause,
             start_ns: interval.first_ns,
             last_ns: extras.icmp_error.map_or(self.last_ns, |error| self.last_ns.max(error.time_ns)),
@@ -342,13 +419,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slot_state_stays_compact() {
-        // The slot contains what every packet touches, so growing it costs every
-        // active flow. Raise this bound only with a reason.
-        assert!(
-            std::mem::size_of::<FlowState>() <= 208,
-            "FlowState is {} bytes",
-            std::mem::size_of::<FlowState>()
-        );
+    fn marks_keep_class_direction_and_closing() {
+        let key = FlowKey::Arp { sender_ip: [10, 0, 0, 1], target_ip: [10, 0, 0, 2] };
+        let mut tables = FlowTables::with_capacity(4, false);
+        let decoded = Decoded::EMPTY;
+        let mut state = FlowState::new(key, KeyDirection::Reverse, &decoded, &mut tables);
+        assert_eq!(state.class(), TimeoutClass::Arp);
+        assert_eq!(state.source_direction(), KeyDirection::Reverse);
+        state.marks |= mark::ARP_ANSWERED;
+        for class in TimeoutClass::ALL {
+            state.set_class(class);
+            assert_eq!(state.class(), class);
+            assert_eq!(state.source_direction(), KeyDirection::Reverse);
+            assert!(state.is_closed());
+        }
+        assert_eq!(state.key(), key);
     }
 }
