@@ -637,15 +637,25 @@ impl FlowShard {
     }
 
     fn emit_status(&mut self, slot: u32, sink: &mut impl RecordSink) {
+        let state = &self.slots[slot as usize].state;
+        let cause = if state.report_index == 0 { RecordCause::Start } else { RecordCause::Status };
+        self.emit_record(slot, cause, sink);
+    }
+
+    /// Emits the record of the current interval of the flow in `slot`, when
+    /// the interval has a packet, and starts a new interval. The record is
+    /// emitted where `take_record` built it, without a copy of its 648
+    /// bytes.
+    fn emit_record(&mut self, slot: u32, cause: RecordCause, sink: &mut impl RecordSink) {
         let worker_id = self.config.worker_id;
         let state = &mut self.slots[slot as usize].state;
-        let cause = if state.report_index == 0 { RecordCause::Start } else { RecordCause::Status };
-        if let Some(mut record) = state.take_record(cause, worker_id, &mut self.tables) {
-            if let FlowKey::Infiniband { .. } = record.key {
+        let mut taken = state.take_record(cause, worker_id, &mut self.tables);
+        if let Some(record) = taken.as_mut() {
+            if state.stored_key().is_infiniband() {
                 record.ib = self.ib.take_summary(slot);
             }
             self.counters.records_emitted += 1;
-            sink.emit(&record);
+            sink.emit(record);
         }
     }
 
@@ -662,15 +672,8 @@ impl FlowShard {
     /// tables, leaving the slot's index entry, list links and free-list
     /// place to the caller. Returns the flow's key.
     fn retire(&mut self, slot: u32, cause: RecordCause, sink: &mut impl RecordSink) -> FlowKey {
-        let worker_id = self.config.worker_id;
+        self.emit_record(slot, cause, sink);
         let entry = &mut self.slots[slot as usize];
-        if let Some(mut record) = entry.state.take_record(cause, worker_id, &mut self.tables) {
-            if let FlowKey::Infiniband { .. } = record.key {
-                record.ib = self.ib.take_summary(slot);
-            }
-            self.counters.records_emitted += 1;
-            sink.emit(&record);
-        }
         if entry.state.stored_key().is_infiniband() {
             self.ib.remove(slot);
         }

@@ -392,7 +392,9 @@ impl FlowState {
             stored.icmp_error = None;
             extras
         };
-        let record = FlowRecord {
+        let report_index = self.report_index;
+        self.report_index += 1;
+        Some(FlowRecord {
             key: self.key().oriented(self.source_direction()),
             cause,
             start_ns: interval.first_ns,
@@ -404,13 +406,11 @@ impl FlowState {
             icmp_error: extras.icmp_error,
             encapsulation: self.encapsulation,
             mpls_label: extras.mpls_label,
-            report_index: self.report_index,
+            report_index,
             worker_id,
             tunnel: extras.tunnel,
             ib: None,
-        };
-        self.report_index += 1;
-        Some(record)
+        })
     }
 }
 
