@@ -137,8 +137,7 @@ struct Slot {
 
 // Growing the slot past 160 bytes, or aligning it to less than 32, would
 // let some slots span four lines, in each packet's cache misses.
-const _: () = assert!(std::mem::size_of::<Slot>() == crate::flow::state::FLOW_STATE_BYTES);
-const _: () = assert!(std::mem::size_of::<Slot>() == 5 * 32 && std::mem::align_of::<Slot>() == 32);
+const _: () = assert!(std::mem::size_of::<Slot>() == 160 && std::mem::align_of::<Slot>() == 32);
 
 /// A slot's neighbours in its class list. The links sit in their own dense
 /// array, so moving a flow to its list's tail touches two 8-byte entries
@@ -649,8 +648,7 @@ impl FlowShard {
     fn emit_record(&mut self, slot: u32, cause: RecordCause, sink: &mut impl RecordSink) {
         let worker_id = self.config.worker_id;
         let state = &mut self.slots[slot as usize].state;
-        let mut taken = state.take_record(cause, worker_id, &mut self.tables);
-        if let Some(record) = taken.as_mut() {
+        if let Some(record) = state.take_record(cause, worker_id, &mut self.tables).as_mut() {
             if state.stored_key().is_infiniband() {
                 record.ib = self.ib.take_summary(slot);
             }

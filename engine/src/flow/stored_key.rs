@@ -2,10 +2,11 @@
 //! [`FlowKey`] enum takes 56.
 //!
 //! Every key kind shares one layout. The first byte contains the kind and
-//! the tunnel kind, addresses take 16 bytes each (an IPv4 address or a MAC
-//! address in the first bytes, the rest zero), and the ports, the ICMP
-//! fields, the tunnel id and the InfiniBand fields fill the rest. Unused
-//! bytes are zero, so two keys are equal exactly when their bytes are.
+//! the tunnel kind. Addresses take 16 bytes each, with a shorter address
+//! (IPv4, MAC, LID) in the first bytes and the rest zero. The ports, the
+//! ICMP fields, the tunnel id and the InfiniBand fields fill the rest.
+//! Unused bytes are zero, so two keys are equal exactly when their bytes
+//! are.
 //! [`StoredKey::unpack`] returns the [`FlowKey`] that [`StoredKey::pack`]
 //! took, so records and the index hash still come from the full key.
 
@@ -26,7 +27,7 @@ mod kind {
     pub const ARP: u8 = 5;
     pub const LAYER2: u8 = 6;
     pub const INFINIBAND: u8 = 7;
-    /// Bits of the head byte that hold the kind.
+    /// Bits of the head byte that contain the kind.
     pub const MASK: u8 = 0b111;
 }
 
@@ -137,57 +138,50 @@ pub const STORED_KEY_BYTES: usize = 43;
 const _: () = assert!(std::mem::size_of::<StoredKey>() == STORED_KEY_BYTES);
 const _: () = assert!(std::mem::align_of::<StoredKey>() == 1);
 
-/// Returns an address in 16 bytes: IPv4 in the first four, the rest zero.
+/// Returns `bytes` in the first bytes of a 16-byte field, the rest zero.
+fn padded<const N: usize>(bytes: [u8; N]) -> [u8; 16] {
+    let mut field = [0; 16];
+    field[..N].copy_from_slice(&bytes);
+    field
+}
+
+/// Returns the first `N` bytes of a field that [`padded`] filled.
+fn prefix<const N: usize>(field: &[u8; 16]) -> [u8; N] {
+    std::array::from_fn(|index| field[index])
+}
+
 fn address_bytes(address: IpAddr) -> [u8; 16] {
     match address {
-        IpAddr::V4(v4) => {
-            let mut bytes = [0; 16];
-            bytes[..4].copy_from_slice(&v4.octets());
-            bytes
-        }
+        IpAddr::V4(v4) => padded(v4.octets()),
         IpAddr::V6(v6) => v6.octets(),
     }
 }
 
-fn ipv4_from(bytes: &[u8; 16]) -> Ipv4Addr {
-    Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3])
+fn ipv4_from(field: &[u8; 16]) -> Ipv4Addr {
+    Ipv4Addr::from(prefix::<4>(field))
 }
 
-fn address_from(bytes: &[u8; 16], is_ipv6: bool) -> IpAddr {
+fn address_from(field: &[u8; 16], is_ipv6: bool) -> IpAddr {
     if is_ipv6 {
-        IpAddr::V6(Ipv6Addr::from(*bytes))
+        IpAddr::V6(Ipv6Addr::from(*field))
     } else {
-        IpAddr::V4(ipv4_from(bytes))
+        IpAddr::V4(ipv4_from(field))
     }
-}
-
-fn mac_bytes(mac: [u8; 6]) -> [u8; 16] {
-    let mut bytes = [0; 16];
-    bytes[..6].copy_from_slice(&mac);
-    bytes
-}
-
-fn mac_from(bytes: &[u8; 16]) -> [u8; 6] {
-    [bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5]]
 }
 
 /// Returns an InfiniBand endpoint's kind and its 16 bytes.
 fn endpoint_bytes(endpoint: IbEndpoint) -> (u8, [u8; 16]) {
     match endpoint {
-        IbEndpoint::Lid(lid) => {
-            let mut bytes = [0; 16];
-            bytes[..2].copy_from_slice(&lid.to_ne_bytes());
-            (endpoint::LID, bytes)
-        }
+        IbEndpoint::Lid(lid) => (endpoint::LID, padded(lid.to_ne_bytes())),
         IbEndpoint::Gid(gid) => (endpoint::GID, gid),
-        IbEndpoint::Ip(IpAddr::V4(v4)) => (endpoint::IPV4, address_bytes(IpAddr::V4(v4))),
+        IbEndpoint::Ip(IpAddr::V4(v4)) => (endpoint::IPV4, padded(v4.octets())),
         IbEndpoint::Ip(IpAddr::V6(v6)) => (endpoint::IPV6, v6.octets()),
     }
 }
 
 fn endpoint_from(kind: u8, bytes: &[u8; 16]) -> IbEndpoint {
     match kind {
-        endpoint::LID => IbEndpoint::Lid(u16::from_ne_bytes([bytes[0], bytes[1]])),
+        endpoint::LID => IbEndpoint::Lid(u16::from_ne_bytes(prefix(bytes))),
         endpoint::GID => IbEndpoint::Gid(*bytes),
         endpoint::IPV4 => IbEndpoint::Ip(IpAddr::V4(ipv4_from(bytes))),
         _ => IbEndpoint::Ip(IpAddr::V6(Ipv6Addr::from(*bytes))),
@@ -243,16 +237,16 @@ impl StoredKey {
             }
             FlowKey::Arp { sender_ip, target_ip } => StoredKey {
                 head: kind::ARP,
-                src: address_bytes(IpAddr::V4(Ipv4Addr::from(sender_ip))),
-                dst: address_bytes(IpAddr::V4(Ipv4Addr::from(target_ip))),
+                src: padded(sender_ip),
+                dst: padded(target_ip),
                 ..StoredKey::default()
             },
             FlowKey::Layer2 { src_mac, dst_mac, ethertype, ssap, dsap } => StoredKey {
                 head: kind::LAYER2,
                 protocol: ssap,
                 code: dsap,
-                src: mac_bytes(src_mac),
-                dst: mac_bytes(dst_mac),
+                src: padded(src_mac),
+                dst: padded(dst_mac),
                 port_a: ethertype.to_ne_bytes(),
                 ..StoredKey::default()
             },
@@ -307,10 +301,10 @@ impl StoredKey {
                 seq: u16::from_ne_bytes(self.port_b),
                 tunnel,
             },
-            kind::ARP => FlowKey::Arp { sender_ip: ipv4_from(&self.src).octets(), target_ip: ipv4_from(&self.dst).octets() },
+            kind::ARP => FlowKey::Arp { sender_ip: prefix(&self.src), target_ip: prefix(&self.dst) },
             kind::LAYER2 => FlowKey::Layer2 {
-                src_mac: mac_from(&self.src),
-                dst_mac: mac_from(&self.dst),
+                src_mac: prefix(&self.src),
+                dst_mac: prefix(&self.dst),
                 ethertype: u16::from_ne_bytes(self.port_a),
                 ssap: self.protocol,
                 dsap: self.code,
